@@ -1,0 +1,173 @@
+"""A feed-forward network over one flat parameter vector (see kernels.layout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..kernels import layout as lay
+from . import activations
+from .layers import Dense, Dropout, Layer
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    name: str         # e.g. "dense_1"
+    type: str         # "Dense" / "Dropout"
+    output_shape: str  # "(None, 4)"
+    params: int
+
+
+class Network:
+    """Layers in order, their parameters in one vector `P` and gradients in `G`.
+
+    Weights are named `layer{i}.W` (fan_in × units) and `layer{i}.b`, where i is the layer's
+    position in the list (dropout layers count).
+    """
+
+    def __init__(self, input_dim: int, layers: Sequence[Layer], dtype: str = "float32",
+                 seed: int = 0) -> None:
+        if isinstance(input_dim, bool) or int(input_dim) < 1:
+            raise ValueError(f"input_dim must be >= 1, got {input_dim!r}")
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        self.input_dim = int(input_dim)
+        self.layers = list(layers)
+        self.dtype = np.dtype(DTYPES[dtype])
+        self.seed = int(seed)
+        self._check_structure()
+        self._build_layout()
+        self.initialize(seed)
+
+    # -- structure -------------------------------------------------------------------------
+    def _check_structure(self) -> None:
+        if not any(isinstance(l, Dense) for l in self.layers):
+            raise ValueError("a network needs at least one dense layer")
+        if not isinstance(self.layers[-1], Dense):
+            raise ValueError("the last layer must be dense (it produces the output)")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, (Dense, Dropout)):
+                raise ValueError(f"layer {i}: unsupported layer type {type(layer).__name__}")
+            if isinstance(layer, Dropout) and i > 0 and isinstance(self.layers[i - 1], Dropout):
+                raise ValueError(f"layers {i - 1} and {i} are two dropout layers in a row; use one")
+        for i, layer in enumerate(self.layers[:-1]):
+            if isinstance(layer, Dense) and layer.activation == "softmax":
+                raise ValueError(f"layer {i}: softmax is only allowed on the output layer")
+
+    def _build_layout(self) -> None:
+        self.dense: list[Dense] = [l for l in self.layers if isinstance(l, Dense)]
+        self.dense_positions = [i for i, l in enumerate(self.layers) if isinstance(l, Dense)]
+        L = len(self.dense)
+        layi = np.zeros((L + 1, 7), dtype=np.int64)
+        layf = np.zeros((L + 1, 2), dtype=np.float64)
+        layi[0, lay.UNITS] = self.input_dim
+        off, din, site, ucol = 0, self.input_dim, 0, 0
+        self.drop_sites = np.zeros(L + 1)
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layf[site, 1] = layer.rate
+                continue
+            site += 1
+            u = int(layer.units)
+            layi[site] = [din, u, off, off + din * u, activations.get(layer.activation).code,
+                          int(layer.use_bias), 0]
+            layf[site, 0] = float(layer.alpha or 0.0)
+            off += din * u + u
+            din = u
+        for s in range(L + 1):
+            if layf[s, 1] > 0:
+                layi[s, lay.UCOL] = ucol
+                ucol += int(layi[s, lay.UNITS])
+        self.layi, self.n_params, self.n_dropout_cols = layi, off, ucol
+        self._layf64 = layf
+        self.layf = layf.astype(self.dtype)
+        self.P = np.zeros(off, dtype=self.dtype)
+        self.G = np.zeros(off, dtype=self.dtype)
+        for layer, row in zip(self.dense, range(1, L + 1)):
+            fi, u, w0, b0 = (int(x) for x in layi[row, :4])
+            layer.params = {"W": self.P[w0:w0 + fi * u].reshape(fi, u), "b": self.P[b0:b0 + u]}
+            layer.grads = {"W": self.G[w0:w0 + fi * u].reshape(fi, u), "b": self.G[b0:b0 + u]}
+
+    @property
+    def output_dim(self) -> int:
+        return int(self.dense[-1].units)
+
+    @property
+    def n_dense(self) -> int:
+        return len(self.dense)
+
+    def weight_names(self) -> list[str]:
+        return [f"layer{p}.{k}" for p in self.dense_positions for k in ("W", "b")]
+
+    def dense_label(self, l: int) -> str:
+        """Human name of dense layer l (0-based), counting hidden/output for learners."""
+        return f"layer {l + 1}" + (" (output)" if l == self.n_dense - 1 else "")
+
+    # -- weights ---------------------------------------------------------------------------
+    def initialize(self, seed: int | None = None) -> None:
+        """Draw fresh weights from the seeded initializers."""
+        if seed is not None:
+            self.seed = int(seed)
+        rng = np.random.default_rng(self.seed)
+        din = self.input_dim
+        for layer in self.dense:
+            fresh = layer.initialize(rng, din)
+            layer.params["W"][...] = fresh["W"]
+            layer.params["b"][...] = fresh["b"]
+            din = int(layer.units)
+        self.G[:] = 0
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every weight array by name (`layer{i}.W`, `layer{i}.b`)."""
+        out = {}
+        for pos, layer in zip(self.dense_positions, self.dense):
+            out[f"layer{pos}.W"] = layer.params["W"].copy()
+            out[f"layer{pos}.b"] = layer.params["b"].copy()
+        return out
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Set weights by name; every name must be present with the right shape."""
+        for pos, layer in zip(self.dense_positions, self.dense):
+            for key in ("W", "b"):
+                name = f"layer{pos}.{key}"
+                if name not in weights:
+                    raise ValueError(f"weights are missing {name!r} (have {', '.join(sorted(weights))})")
+                arr = np.asarray(weights[name])
+                if arr.shape != layer.params[key].shape:
+                    raise ValueError(f"{name} has shape {arr.shape}, expected {layer.params[key].shape}")
+                layer.params[key][...] = arr
+
+    def weight_arrays(self) -> list[np.ndarray]:
+        return [layer.params["W"] for layer in self.dense]
+
+    # -- inference and description ---------------------------------------------------------
+    def predict(self, x: np.ndarray, backend: str = "cpu") -> np.ndarray:
+        """Eval-mode output (dropout off) for every row of x."""
+        from ..kernels import get_backend
+        xx = np.ascontiguousarray(x, dtype=self.dtype)
+        if xx.ndim != 2 or xx.shape[1] != self.input_dim:
+            raise ValueError(f"inputs must have shape (N, {self.input_dim}), got {xx.shape}")
+        out = np.empty((xx.shape[0], self.output_dim), dtype=self.dtype)
+        get_backend(backend).predict(xx, self.P, self.layi, self.layf, 256, out)
+        return out
+
+    def summary(self) -> list[SummaryRow]:
+        """Keras-style rows: name, type, output shape, parameter count."""
+        rows, din, counts = [], self.input_dim, {"dense": 0, "dropout": 0}
+        for layer in self.layers:
+            counts[layer.kind] += 1
+            name = f"{layer.kind}_{counts[layer.kind]}"
+            if isinstance(layer, Dense):
+                n = din * int(layer.units) + (int(layer.units) if layer.use_bias else 0)
+                din = int(layer.units)
+                rows.append(SummaryRow(name, "Dense", f"(None, {din})", n))
+            else:
+                rows.append(SummaryRow(name, "Dropout", f"(None, {din})", 0))
+        return rows
+
+    def config(self) -> list[dict]:
+        return [layer.config() for layer in self.layers]

@@ -1,0 +1,380 @@
+"""Training: seeded mini-batches, one step or many per kernel call, history, traces.
+
+The Trainer never prints. `train()` and `walk_step()` are generators a UI can consume.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..kernels import get_backend
+from ..kernels import layout as lay
+from . import losses as losses_mod
+from . import regularizers as reg_mod
+from .errors import DivergenceError
+from .history import EpochRecord, History
+from .metrics import encode_targets, metric_name, metric_value
+from .network import Network
+from .optimizers import Optimizer, check_learning_rate
+from .schedules import Schedule
+from .trace import LayerTrace, Phase, StepTrace
+
+
+class Trainer:
+    """Trains a `Network` on (x_train, y_train), evaluating on (x_test, y_test) each epoch."""
+
+    def __init__(self, net: Network, x_train: np.ndarray, y_train: np.ndarray,
+                 x_test: np.ndarray | None = None, y_test: np.ndarray | None = None, *,
+                 loss: str = "mse", from_logits: bool = False, optimizer: str = "sgd",
+                 learning_rate: float = 0.01, optimizer_options: dict[str, Any] | None = None,
+                 schedule: str = "constant", schedule_options: dict[str, Any] | None = None,
+                 regularization: str = "none", regularization_rate: float = 0.0,
+                 batch_size: int = 32, shuffle: bool = True, seed: int = 0,
+                 backend: str = "cpu") -> None:
+        self.net = net
+        self.backend_name = backend
+        self.kernels = get_backend(backend)
+        self.loss = losses_mod.get(loss)
+        self.from_logits = bool(from_logits)
+        out_act = net.dense[-1].activation
+        if self.from_logits and out_act != "linear":
+            raise ValueError(f"from_logits=True needs a linear output layer, not {out_act}")
+        self.x_train = self._inputs(x_train, "x_train")
+        self.y_train = encode_targets(y_train, self.loss, net.output_dim, out_act, "y_train")
+        if len(self.y_train) != len(self.x_train):
+            raise ValueError(f"x_train has {len(self.x_train)} rows but y_train has {len(self.y_train)}")
+        if len(self.x_train) == 0:
+            raise ValueError("the training set is empty")
+        has_test = x_test is not None and len(x_test) > 0
+        self.x_test = self._inputs(x_test, "x_test") if has_test else None
+        self.y_test = (encode_targets(y_test, self.loss, net.output_dim, out_act, "y_test")
+                       if has_test else None)
+        self.metric = metric_name(self.loss)
+        self.pm1 = bool(self.metric == "accuracy" and net.output_dim == 1
+                        and np.all(np.isin(self.y_train, (-1.0, 1.0)))
+                        and np.any(self.y_train < 0))
+        self.optimizer = Optimizer.create(optimizer, **(optimizer_options or {}))
+        self.base_lr = check_learning_rate(learning_rate)
+        self.schedule = Schedule.create(schedule, **(schedule_options or {}))
+        self.set_regularization(regularization, regularization_rate)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.batch_size = batch_size
+        self.reset_state()
+
+    # -- setup -----------------------------------------------------------------------------
+    def _inputs(self, x: np.ndarray, name: str) -> np.ndarray:
+        arr = np.ascontiguousarray(np.asarray(x, dtype=self.net.dtype))
+        if arr.ndim != 2 or arr.shape[1] != self.net.input_dim:
+            raise ValueError(f"{name} must have shape (N, {self.net.input_dim}), got {arr.shape}")
+        return arr
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        """Changes take effect from the next mini-batch."""
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {value!r}")
+        self._batch_size = int(min(value, len(self.x_train)))
+        self._alloc_workspace()
+
+    def _alloc_workspace(self) -> None:
+        net, B = self.net, self._batch_size
+        total = int(net.layi[:, lay.UNITS].sum())
+        self.ws = np.zeros(4 * B * total, dtype=net.dtype)
+        self.cfg = np.zeros(lay.CFG_SIZE, dtype=np.int64)
+        self.cfg[lay.CFG_BATCH] = B
+        self.cfg[lay.CFG_BMAX] = B
+        self.cfg[lay.CFG_OPT] = self.optimizer.code
+        self.cfg[lay.CFG_LOSS] = self.loss.code
+        self.cfg[lay.CFG_LOGITS] = int(self.from_logits)
+        self.cfg[lay.CFG_REG] = self.reg_code
+        self.cfg[lay.CFG_APPLY] = 1
+        self._one_loss = np.zeros(1)
+        self._one_gn = np.zeros((1, net.n_dense))
+
+    def set_regularization(self, name: str, rate: float) -> None:
+        """Change the weight penalty (live)."""
+        code = reg_mod.get(name)
+        if not isinstance(rate, (int, float)) or not (0.0 <= float(rate) <= 10.0):
+            raise ValueError(f"regularization_rate = {rate!r} is out of range; allowed 0 <= rate <= 10")
+        self.reg_code, self.reg_rate = code, float(rate)
+        self.reg_name = reg_mod.REGULARIZERS.canonical(name)
+        if hasattr(self, "cfg"):
+            self.cfg[lay.CFG_REG] = code
+            self._hp = self._make_hp()
+
+    def set_optimizer(self, name: str, **options: Any) -> None:
+        """Change the optimizer or its settings (live); state is kept when the kind is the same."""
+        new = Optimizer.create(name, **options)
+        if new.code == self.optimizer.code:
+            new.s1, new.s2, new.t = self.optimizer.s1, self.optimizer.s2, self.optimizer.t
+        else:
+            new.init_state(self.net.n_params, self.net.dtype)
+        self.optimizer = new
+        self.cfg[lay.CFG_OPT] = new.code
+        self.cfg[lay.CFG_T] = new.t
+        self._hp = self._make_hp()
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate in force now (base rate through the schedule)."""
+        return self.schedule.lr(self.base_lr, self.epoch)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.base_lr = check_learning_rate(value)
+        self._hp = self._make_hp()
+
+    def _make_hp(self) -> np.ndarray:
+        hp = np.zeros(lay.HP_SIZE, dtype=self.net.dtype)
+        hp[:7] = self.optimizer.hp_vector(self.learning_rate)
+        hp[lay.HP_REG] = self.reg_rate
+        return hp
+
+    def reset_state(self) -> None:
+        """Fresh optimizer state, counters, history and data order (weights untouched)."""
+        self.optimizer.init_state(self.net.n_params, self.net.dtype)
+        self.rng = np.random.default_rng(self.seed)
+        self.epoch = 0          # completed epochs
+        self.pos = 0            # samples consumed in the current epoch
+        self.batch = 0          # batches done in the current epoch
+        self.step = 0           # batches done in all
+        self.samples_seen = 0
+        self.max_grad_norm = 0.0
+        self.history = History()
+        self._plan: tuple[np.ndarray, np.ndarray] | None = None
+        self._walk_record: EpochRecord | None = None
+        self._rng_epoch_state = self.rng.bit_generator.state
+        self._epoch_gn = np.zeros(self.net.n_dense)
+        self._epoch_seconds = 0.0
+        self._alloc_workspace()
+        self._hp = self._make_hp()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Re-initialise the weights (same seed unless given) and start training over."""
+        if seed is not None:
+            self.seed = int(seed)
+        self.net.initialize(self.net.seed if seed is None else seed)
+        self.reset_state()
+
+    # -- epochs and batches ----------------------------------------------------------------
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.batch + -(-(self.n_train - self.pos) // self._batch_size)
+
+    def _ensure_plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's sample order and dropout uniforms, drawn at the epoch's first batch."""
+        if self._plan is None:
+            self._rng_epoch_state = self.rng.bit_generator.state
+            n = self.n_train
+            order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+            cols = self.net.n_dropout_cols
+            U = (self.rng.random((n, cols), dtype=np.float64).astype(self.net.dtype) if cols
+                 else np.zeros((0, 0), dtype=self.net.dtype))
+            self._plan = (order.astype(np.int64), U)
+            self._hp = self._make_hp()
+        return self._plan
+
+    def _run(self, count: int, apply: bool = True) -> np.ndarray:
+        """Run `count` batches through the backend; returns their losses (raises on divergence)."""
+        order, U = self._ensure_plan()
+        cfg = self.cfg
+        cfg[lay.CFG_START] = self.pos
+        cfg[lay.CFG_COUNT] = count
+        cfg[lay.CFG_APPLY] = int(apply)
+        if count == 1:
+            out_loss, out_gn = self._one_loss, self._one_gn
+        else:
+            out_loss, out_gn = np.zeros(count), np.zeros((count, self.net.n_dense))
+        opt, net = self.optimizer, self.net
+        t0 = time.perf_counter()
+        done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
+                                          opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
+                                          U, self.ws, out_loss, out_gn)
+        self._epoch_seconds += time.perf_counter() - t0
+        opt.t = int(cfg[lay.CFG_T])
+        if done:
+            gn = out_gn[:done]
+            self._epoch_gn += gn.sum(axis=0)
+            self.max_grad_norm = max(self.max_grad_norm, float(np.sqrt((gn * gn).sum(axis=1)).max()))
+        if apply and done:
+            self._advance(done, out_loss[:done])
+        if done < count:
+            raise self._diagnose(order, U, int(cfg[lay.CFG_ERR]), int(cfg[lay.CFG_ERR_LAYER]))
+        return out_loss[:count]
+
+    def _advance(self, done: int, losses: np.ndarray) -> None:
+        self.history.add_batches(self.epoch + 1, self.batch + 1, losses)
+        n = min(self.n_train - self.pos, done * self._batch_size)
+        self.pos += n
+        self.samples_seen += n
+        self.batch += done
+        self.step += done
+
+    def _finish_epoch_if_done(self) -> EpochRecord | None:
+        if self.pos < self.n_train:
+            return None
+        t0 = time.perf_counter()
+        lr = self.learning_rate
+        rec = self.evaluate()
+        nb = max(self.batch, 1)
+        record = EpochRecord(
+            epoch=self.epoch + 1, train_loss=rec["train_loss"], test_loss=rec["test_loss"],
+            train_metric=rec["train_metric"], test_metric=rec["test_metric"], metric=self.metric,
+            penalty=rec["penalty"], learning_rate=lr,
+            grad_norms=[float(g) / nb for g in self._epoch_gn],
+            weight_norms=[float(np.linalg.norm(w)) for w in self.net.weight_arrays()],
+            seconds=self._epoch_seconds + time.perf_counter() - t0, batches=self.batch)
+        self.history.epochs.append(record)
+        self.epoch += 1
+        self.pos = self.batch = 0
+        self._plan = None
+        self._epoch_gn[:] = 0
+        self._epoch_seconds = 0.0
+        self._hp = self._make_hp()
+        return record
+
+    def step_batch(self, trace: bool = False) -> tuple[float, StepTrace | None, EpochRecord | None]:
+        """Train one mini-batch. Returns (its loss before the update, trace if asked, the epoch
+        record if this batch ended an epoch)."""
+        if trace:
+            walk = self.walk_step()
+            for phase in walk:
+                pass
+            tr = phase.trace
+            return tr.loss, tr, self._walk_record
+        loss = float(self._run(1)[0])
+        return loss, None, self._finish_epoch_if_done()
+
+    def play(self, max_batches: int) -> tuple[np.ndarray, EpochRecord | None]:
+        """The fast path: up to `max_batches` batches in one kernel call, stopping at the end of
+        the epoch. Returns the batch losses and the epoch record if the epoch ended."""
+        remaining = -(-(self.n_train - self.pos) // self._batch_size)
+        count = max(1, min(int(max_batches), remaining))
+        losses = self._run(count).copy()
+        return losses, self._finish_epoch_if_done()
+
+    def step_epoch(self) -> EpochRecord:
+        """Train to the end of the current epoch and return its record."""
+        while True:
+            _, rec = self.play(1 << 30)
+            if rec is not None:
+                return rec
+
+    def train(self, epochs: int) -> Iterator[EpochRecord]:
+        """Generator: train `epochs` epochs, yielding each epoch's record."""
+        for _ in range(int(epochs)):
+            yield self.step_epoch()
+
+    # -- evaluation ------------------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.net.predict(x, backend=self.backend_name)
+
+    def evaluate(self) -> dict[str, float | None]:
+        """Loss (data only) and metric on the full sets, dropout off; the penalty separately."""
+        out = {"penalty": reg_mod.penalty(self.reg_code, self.reg_rate, self.net.weight_arrays())}
+        for split, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
+            if x is None:
+                out[f"{split}_loss"] = out[f"{split}_metric"] = None
+                continue
+            pred = self.predict(x).astype(np.float64)
+            out[f"{split}_loss"] = self.loss.value(pred, y.astype(np.float64), self.from_logits)
+            out[f"{split}_metric"] = metric_value(self.metric, pred, y, self.loss, self.from_logits, self.pm1)
+        return out
+
+    # -- traces and phases -----------------------------------------------------------------
+    def walk_step(self) -> Iterator[Phase]:
+        """Generator over one step's phases: forward layer 1..L, loss, backward L..1, update.
+
+        The gradients are computed first (nothing changes); the weights change only when the
+        final "update" phase is reached. Closing the generator early leaves the step undone.
+        """
+        self._walk_record = None
+        net, opt = self.net, self.optimizer
+        order, U = self._ensure_plan()
+        p0 = self.pos
+        n = min(self._batch_size, self.n_train - p0)
+        P_before = net.P.copy()
+        loss = float(self._run(1, apply=False)[0])
+        tr = self._build_trace(order[p0:p0 + n].copy(), loss, P_before, n)
+        L = net.n_dense
+        for l in range(L):
+            yield Phase("forward", l, tr)
+        yield Phase("loss", None, tr)
+        for l in range(L - 1, -1, -1):
+            yield Phase("backward", l, tr)
+        self.cfg[lay.CFG_T] = self.kernels.optimizer_update(
+            opt.code, self._hp, opt.t, net.P, net.G, opt.s1, opt.s2)
+        opt.t = int(self.cfg[lay.CFG_T])
+        delta = net.P - P_before
+        for lt, row in zip(tr.layers, range(1, L + 1)):
+            fi, u, w0, b0 = (int(x) for x in net.layi[row, :4])
+            lt.update_W = delta[w0:w0 + fi * u].reshape(fi, u).copy()
+            lt.update_b = delta[b0:b0 + u].copy()
+        self._advance(1, np.array([loss]))
+        self._walk_record = self._finish_epoch_if_done()
+        yield Phase("update", None, tr)
+
+    def _build_trace(self, idx: np.ndarray, loss: float, P: np.ndarray, n: int) -> StepTrace:
+        net = self.net
+        offs, region = lay.region_offsets(net.layi, self._batch_size)
+        ws = self.ws
+        tr = StepTrace(epoch=self.epoch + 1, batch=self.batch + 1, step=self.step + 1,
+                       indices=idx, y=self.y_train[idx].copy(), loss=loss,
+                       learning_rate=self.learning_rate)
+
+        def block(r: int, s: int, d: int) -> np.ndarray:
+            start = r * region + offs[s]
+            return ws[start:start + n * d].reshape(n, d).copy()
+
+        for l, layer in enumerate(net.dense):
+            fi, u, w0, b0 = (int(x) for x in net.layi[l + 1, :4])
+            tr.layers.append(LayerTrace(
+                index=l, position=net.dense_positions[l], activation=layer.activation,
+                a_in=block(0, l, fi), z=block(1, l + 1, u), a=block(0, l + 1, u),
+                W=P[w0:w0 + fi * u].reshape(fi, u).copy(), b=P[b0:b0 + u].copy(),
+                dA=block(2, l + 1, u), dZ=block(3, l + 1, u),
+                dW=net.G[w0:w0 + fi * u].reshape(fi, u).copy(), db=net.G[b0:b0 + u].copy()))
+        return tr
+
+    # -- divergence ------------------------------------------------------------------------
+    def _diagnose(self, order: np.ndarray, U: np.ndarray, err: int, err_layer: int) -> DivergenceError:
+        """Find the first non-finite quantity of the failing batch with the NumPy reference."""
+        from ..kernels import reference
+        net = self.net
+        p0 = self.pos
+        idx = order[p0:p0 + self._batch_size]
+        ub = U[p0:p0 + len(idx)] if U.size else None
+        layer, quantity = err_layer + 1, {lay.ERR_LOSS: "loss", lay.ERR_GRAD: "gradient dL/dW"}.get(err, "value")
+        with np.errstate(all="ignore"):
+            ps = reference.forward_backward(self.x_train[idx], self.y_train[idx], ub, net.P,
+                                            net.layi, net._layf64, self.loss.code, self.from_logits,
+                                            self.reg_code, self.reg_rate)
+            found = None
+            for l in range(1, net.n_dense + 1):
+                for q, arr in (("z", ps.z[l]), ("a", ps.a[l])):
+                    if found is None and not np.all(np.isfinite(arr)):
+                        found = (l, f"activation {q}")
+            if found is None and not np.isfinite(ps.loss):
+                found = (net.n_dense, "loss")
+            for l in range(net.n_dense, 0, -1):
+                for q, arr in (("dL/da", ps.da[l]), ("dL/dz", ps.dz[l])):
+                    if found is None and arr is not None and not np.all(np.isfinite(arr)):
+                        found = (l, q)
+            if found is None and ps.grad is not None and not np.all(np.isfinite(ps.grad)):
+                found = (layer, "gradient dL/dW")
+        if found is not None:
+            layer, quantity = found
+        return DivergenceError(self.epoch, self.batch, self.step + 1, layer, quantity,
+                               self.max_grad_norm, self.learning_rate)
