@@ -1,0 +1,259 @@
+"""The dataset registry and ``load_dataset``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import classic, playground, real
+from .csvdata import read_csv
+from .dataset import Dataset, InputKind, Task, build, plain_split, stratified_split
+from .errors import DataError, choices
+
+MIN_SAMPLES = 4
+MAX_SAMPLES = 200_000
+MAX_NOISE = 0.5
+MAX_TEST_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What the app needs to know about a dataset before loading it.
+
+    ``task`` is the task with default settings (spiral becomes "multiclass"
+    with classes > 2; csv's real task is known only after reading the file).
+    ``default_samples`` is None for fixed-size sets, which ignore ``samples``.
+    """
+
+    name: str
+    description: str
+    task: Task
+    input_kind: InputKind
+    default_samples: int | None
+    takes_noise: bool = False
+    takes_classes: bool = False
+    takes_features: bool = False
+    default_classes: int | None = None
+    classes_range: tuple[int, int] | None = None
+    takes_path: bool = False
+
+    @property
+    def fixed_size(self) -> bool:
+        return self.default_samples is None
+
+
+def _spec(name: str, description: str, task: Task, kind: InputKind, samples: int | None,
+          **kw: object) -> tuple[str, DatasetSpec]:
+    return name, DatasetSpec(name, description, task, kind, samples, **kw)  # type: ignore[arg-type]
+
+
+_PLANE = dict(takes_noise=True, takes_features=True)
+
+DATASETS: dict[str, DatasetSpec] = dict([
+    _spec("circle", "Playground: a disc of one class inside a ring of the other",
+          "binary", "plane", 500, **_PLANE),
+    _spec("xor", "Playground: four quadrants, class by the sign of x1*x2",
+          "binary", "plane", 500, **_PLANE),
+    _spec("gauss", "Playground: two Gaussian clouds", "binary", "plane", 500, **_PLANE),
+    _spec("spiral", "Playground: two interleaved spirals (classes 3-8 for more arms)",
+          "binary", "plane", 500, takes_classes=True, default_classes=2, classes_range=(2, 8),
+          **_PLANE),
+    _spec("reg-plane", "Playground regression: a tilted plane, target (x1 + x2) / 10",
+          "regression", "plane", 1200, **_PLANE),
+    _spec("reg-gauss", "Playground regression: six positive and negative bumps",
+          "regression", "plane", 1200, **_PLANE),
+    _spec("moons", "Two interleaving half moons", "binary", "plane", 500, **_PLANE),
+    _spec("blobs", "Gaussian blobs on a circle, one per class (3-8 classes)",
+          "multiclass", "plane", 500, takes_classes=True, default_classes=3,
+          classes_range=(3, 8), **_PLANE),
+    *[_spec(g, f"Logic gate {g.upper().replace('-GATE', '')}: its 4-row truth table",
+            "binary", "plane", None, takes_features=True) for g in classic.GATE_TABLES],
+    _spec("sine", "1-D regression: y = sin(x) on [-pi, pi] plus Gaussian noise",
+          "regression", "line", 200, takes_noise=True),
+    _spec("polynomial", "1-D regression: the cubic y = (x^3 - 3x) / 2 on [-2, 2] plus noise",
+          "regression", "line", 200, takes_noise=True),
+    _spec("admissions", "Synthetic graduate admissions: GRE, GPA, rank -> admitted",
+          "binary", "vector", 400),
+    _spec("digits", "Handwritten digits, 1,797 8x8 images, 10 classes (scikit-learn)",
+          "multiclass", "image", None),
+    _spec("iris", "Fisher's iris flowers: 150 samples, 4 measurements, 3 species",
+          "multiclass", "vector", None),
+    _spec("csv", "Your own CSV file: numeric columns with a header and a target column",
+          "regression", "vector", None, takes_features=True, takes_path=True),
+])
+
+_SIMPLE_GENERATORS: dict[str, Callable[[int, float, np.random.Generator], tuple]] = {
+    "circle": playground.circle,
+    "xor": playground.xor,
+    "gauss": playground.gauss,
+    "spiral": playground.spiral,
+    "reg-plane": playground.reg_plane,
+    "reg-gauss": playground.reg_gauss,
+    "moons": classic.moons,
+    "sine": classic.sine,
+    "polynomial": classic.polynomial,
+}
+
+_BINARY_NAMES = ["negative", "positive"]
+
+
+def get(name: str) -> DatasetSpec:
+    """The spec of dataset ``name``; ``DataError`` naming the valid choices otherwise."""
+    if not isinstance(name, str) or name not in DATASETS:
+        raise DataError(
+            f"unknown dataset {name!r}; valid datasets are {choices(DATASETS)}", "data.dataset"
+        )
+    return DATASETS[name]
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _check_common(spec: DatasetSpec, samples: object, noise: object, test_fraction: object,
+                  seed: object) -> tuple[int | None, float, float, int]:
+    if not _is_real(noise) or not (0.0 <= float(noise) <= MAX_NOISE):  # type: ignore[arg-type]
+        raise DataError(f"noise must be a number from 0 to {MAX_NOISE}, got {noise!r}",
+                        "data.noise")
+    if not _is_real(test_fraction) or not (
+            0.0 <= float(test_fraction) <= MAX_TEST_FRACTION):  # type: ignore[arg-type]
+        raise DataError(
+            f"test_fraction must be a number from 0 to {MAX_TEST_FRACTION}, got {test_fraction!r}",
+            "data.test_fraction")
+    if not _is_int(seed) or int(seed) < 0:  # type: ignore[call-overload]
+        raise DataError(f"seed must be a non-negative integer, got {seed!r}", "data.seed")
+    n: int | None = None
+    if not spec.fixed_size:
+        n = spec.default_samples if samples is None else samples  # type: ignore[assignment]
+        if not _is_int(n) or not (MIN_SAMPLES <= int(n) <= MAX_SAMPLES):  # type: ignore[call-overload]
+            raise DataError(
+                f"samples must be an integer from {MIN_SAMPLES} to {MAX_SAMPLES:,}, got {n!r}",
+                "data.samples")
+        n = int(n)  # type: ignore[call-overload]
+    return n, float(noise), float(test_fraction), int(seed)  # type: ignore[arg-type,call-overload]
+
+
+def _check_classes(spec: DatasetSpec, classes: object, actual: int | None) -> int | None:
+    """Validate ``classes``; datasets with a fixed class count accept only that count."""
+    if classes is None:
+        return spec.default_classes
+    if not _is_int(classes):
+        raise DataError(f"classes must be an integer, got {classes!r}", "data.classes")
+    k = int(classes)  # type: ignore[call-overload]
+    if spec.classes_range is not None:
+        lo, hi = spec.classes_range
+        if not lo <= k <= hi:
+            raise DataError(f"dataset {spec.name!r} takes classes from {lo} to {hi}, got {k}",
+                            "data.classes")
+        return k
+    if actual is None or k != actual:
+        has = "no classes (it is a regression set)" if actual is None else f"{actual} classes"
+        raise DataError(f"dataset {spec.name!r} has {has}; classes={k} cannot be chosen",
+                        "data.classes")
+    return k
+
+
+def load_dataset(
+    name: str,
+    *,
+    samples: int | None = None,
+    noise: float = 0.0,
+    test_fraction: float = 0.5,
+    seed: int = 0,
+    classes: int | None = None,
+    features: Sequence[str] | None = None,
+    normalize: bool = False,
+    path: str | Path | None = None,
+    target: str | None = None,
+    base_dir: str | Path | None = None,
+) -> Dataset:
+    """Generate or load dataset ``name`` and split it into train and test sets.
+
+    Same arguments (seed included) give identical arrays. ``samples`` is
+    ignored by fixed-size sets (gates, digits, iris, csv), ``noise`` by sets
+    that take none, ``path``/``target``/``base_dir`` by every set but csv.
+    Logic gates ignore ``test_fraction``: train and test are both the 4 rows.
+    Raises ``DataError`` (a ``ValueError``) with a ``field`` key path.
+    """
+    spec = get(name)
+    n, noise_f, frac, seed_i = _check_common(spec, samples, noise, test_fraction, seed)
+    gen_rng, split_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed_i).spawn(2))
+    common = dict(name=name, features=features, normalize=bool(normalize))
+
+    if name in classic.GATE_TABLES:
+        _check_classes(spec, classes, 2)
+        x, y = classic.gate(name)
+        return build(task="binary", n_classes=2, raw_train=x, raw_test=x.copy(), y_train=y,
+                     y_test=y.copy(), input_kind="plane", class_names=["0", "1"], **common)
+
+    if name == "csv":
+        table = read_csv(path, target, base_dir)
+        _check_classes(spec, classes, table.n_classes)
+        d = table.x.shape[1]
+        kind: InputKind = "plane" if d == 2 else (
+            "line" if d == 1 and table.task == "regression" else "vector")
+        if features is not None and kind != "plane":
+            raise DataError(
+                f"features only apply to CSV files with exactly 2 input columns; "
+                f"{table.path.name} has {d} ({', '.join(table.input_names)})", "data.features")
+        if table.task == "regression":
+            tr, te = plain_split(len(table.y), frac, split_rng)
+        else:
+            tr, te = stratified_split(table.y, frac, split_rng)
+        return build(task=table.task, n_classes=table.n_classes,  # type: ignore[arg-type]
+                   raw_train=table.x[tr], raw_test=table.x[te], y_train=table.y[tr],
+                   y_test=table.y[te], input_kind=kind, raw_names=table.input_names,
+                   class_names=table.class_names, target_name=table.target_name, **common)
+
+    if name in ("digits", "iris"):
+        if name == "digits":
+            x, y, names = real.digits()
+            class_names, kind, shape = [str(i) for i in range(10)], "image", (8, 8)
+        else:
+            x, y, names, class_names = real.iris()
+            kind, shape = "vector", None
+        k = len(class_names)
+        _check_classes(spec, classes, k)
+        tr, te = stratified_split(y, frac, split_rng)
+        return build(task="multiclass", n_classes=k, raw_train=x[tr], raw_test=x[te],
+                     y_train=y[tr], y_test=y[te], input_kind=kind, raw_names=names,
+                     image_shape=shape, class_names=class_names, **common)
+
+    assert n is not None
+    task: Task = spec.task
+    n_classes: int | None = None if task == "regression" else 2
+    raw_names: list[str] | None = None
+    class_names: list[str] | None = _BINARY_NAMES if task == "binary" else None
+    target_name: str | None = "y" if task == "regression" else None
+    if name == "spiral" or name == "blobs":
+        k = _check_classes(spec, classes, None)
+        assert k is not None
+        if name == "blobs":
+            x, y = classic.blobs(n, noise_f, gen_rng, k)
+        else:
+            x, y = playground.spiral_arms(n, noise_f, gen_rng, k)
+        if k > 2:
+            task, n_classes, class_names = "multiclass", k, [f"class {i}" for i in range(k)]
+    elif name == "admissions":
+        _check_classes(spec, classes, 2)
+        x, y = classic.admissions(n, gen_rng)
+        raw_names, class_names, target_name = (list(classic.ADMISSIONS_COLUMNS),
+                                               ["rejected", "admitted"], "admitted")
+    else:
+        _check_classes(spec, classes, n_classes)
+        x, y = _SIMPLE_GENERATORS[name](n, noise_f, gen_rng)
+        if spec.input_kind == "line":
+            raw_names = ["x"]
+    if name == "moons":
+        class_names = ["outer moon", "inner moon"]
+    tr, te = plain_split(len(y), frac, split_rng)
+    return build(task=task, n_classes=n_classes, raw_train=x[tr], raw_test=x[te],
+                 y_train=y[tr], y_test=y[te], input_kind=spec.input_kind, raw_names=raw_names,
+                 class_names=class_names, target_name=target_name, **common)
