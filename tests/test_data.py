@@ -354,3 +354,11 @@ def test_split_sizes_and_determinism_property(name: str, samples: int, frac: flo
     b = load_dataset(name, samples=samples, test_fraction=frac, seed=seed)
     np.testing.assert_array_equal(a.x_test, b.x_test)
     np.testing.assert_array_equal(a.y_train, b.y_train)
+
+
+def test_test_fraction_does_not_change_the_generated_points() -> None:
+    a = load_dataset("spiral", noise=0.3, seed=8, test_fraction=0.0)
+    b = load_dataset("spiral", noise=0.3, seed=8, test_fraction=0.4)
+    pts_b = np.concatenate([b.points_train, b.points_test])
+    key = np.lexsort(a.points_train.T)
+    np.testing.assert_array_equal(a.points_train[key], pts_b[np.lexsort(pts_b.T)])
