@@ -80,7 +80,7 @@ def _cce_g(o: Array, y: Array, lg: bool) -> Array:
     if lg:
         return (_softmax(o) - y) / o.shape[0]
     inside = (o > EPS) & (o < 1 - EPS)
-    return -inside * y / np.clip(o, EPS, 1 - EPS) / o.shape[0]
+    return -(inside * y) / np.clip(o, EPS, 1 - EPS) / o.shape[0]
 
 
 @dataclass(frozen=True)

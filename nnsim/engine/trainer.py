@@ -33,7 +33,7 @@ class Trainer:
                  schedule: str = "constant", schedule_options: dict[str, Any] | None = None,
                  regularization: str = "none", regularization_rate: float = 0.0,
                  batch_size: int = 32, shuffle: bool = True, seed: int = 0,
-                 backend: str = "cpu") -> None:
+                 metric: str | None = None, backend: str = "cpu") -> None:
         self.net = net
         self.backend_name = backend
         self.kernels = get_backend(backend)
@@ -52,7 +52,9 @@ class Trainer:
         self.x_test = self._inputs(x_test, "x_test") if has_test else None
         self.y_test = (encode_targets(y_test, self.loss, net.output_dim, out_act, "y_test")
                        if has_test else None)
-        self.metric = metric_name(self.loss)
+        if metric not in (None, "accuracy", "mae"):
+            raise ValueError(f"metric must be 'accuracy' or 'mae', got {metric!r}")
+        self.metric = metric or metric_name(self.loss)  # mse on class labels: pass "accuracy"
         self.pm1 = bool(self.metric == "accuracy" and net.output_dim == 1
                         and np.all(np.isin(self.y_train, (-1.0, 1.0)))
                         and np.any(self.y_train < 0))

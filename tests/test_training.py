@@ -1,0 +1,178 @@
+"""Training behaviour: determinism, fast path = stepping, learning, symmetry, divergence, traces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnsim.data import load_dataset
+from nnsim.engine import Dense, DivergenceError, Dropout, Network, Trainer
+
+
+
+def xor_data() -> tuple[np.ndarray, np.ndarray]:
+    return np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0])
+
+
+def _circle_trainer(seed: int = 0, dtype: str = "float32", **kw) -> Trainer:
+    ds = load_dataset("circle", test_fraction=0.5, seed=0)
+    net = Network(2, [Dense(4, "tanh", init="playground"), Dense(2, "tanh", init="playground"),
+                      Dense(1, "tanh", init="playground")], seed=seed, dtype=dtype)
+    return Trainer(net, ds.x_train, 2 * ds.y_train - 1, ds.x_test, 2 * ds.y_test - 1, loss="mse",
+                   optimizer="sgd", learning_rate=0.03, batch_size=10, metric="accuracy", seed=seed, **kw)
+
+
+def test_same_seed_same_history() -> None:
+    a, b = _circle_trainer(), _circle_trainer()
+    ha = [r.train_loss for r in a.train(5)]
+    hb = [r.train_loss for r in b.train(5)]
+    assert ha == hb
+    assert a.history.batch_loss == b.history.batch_loss
+    np.testing.assert_array_equal(a.net.P, b.net.P)
+    c = _circle_trainer(seed=1)
+    assert [r.train_loss for r in c.train(5)] != ha
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_stepping_and_play_path_end_epoch_with_same_weights(dropout: float, rng) -> None:
+    x = rng.normal(0, 1, (103, 5))
+    y = rng.integers(0, 3, 103)
+
+    def make() -> Trainer:
+        layers = [Dense(16, "relu"), Dropout(dropout), Dense(3, "softmax")]
+        net = Network(5, layers, dtype="float64", seed=4)
+        return Trainer(net, x, y, loss="sparse_categorical_crossentropy", optimizer="adam",
+                       learning_rate=0.01, batch_size=8, seed=9)
+
+    stepper, player = make(), make()
+    for _ in range(2):
+        rec = None
+        while rec is None:
+            _, _, rec = stepper.step_batch()
+        player.step_epoch()
+        np.testing.assert_allclose(stepper.net.P, player.net.P, rtol=1e-6, atol=1e-12)
+    assert stepper.history.batch_loss == pytest.approx(player.history.batch_loss, rel=1e-12)
+    assert stepper.batches_per_epoch == 13 and stepper.step == 26
+
+
+def test_walked_step_equals_plain_step() -> None:
+    a, b = _circle_trainer(dtype="float64"), _circle_trainer(dtype="float64")
+    phases = list(a.walk_step())
+    b.step_batch()
+    np.testing.assert_allclose(a.net.P, b.net.P, rtol=1e-12)
+    kinds = [(p.kind, p.layer) for p in phases]
+    assert kinds == [("forward", 0), ("forward", 1), ("forward", 2), ("loss", None),
+                     ("backward", 2), ("backward", 1), ("backward", 0), ("update", None)]
+
+
+def test_walk_closed_early_changes_nothing() -> None:
+    tr = _circle_trainer()
+    before = tr.net.P.copy()
+    walk = tr.walk_step()
+    for _ in range(4):
+        next(walk)
+    walk.close()
+    np.testing.assert_array_equal(tr.net.P, before)
+    assert tr.step == 0 and tr.batch == 0
+
+
+def test_trace_numbers_follow_the_math() -> None:
+    tr = _circle_trainer(dtype="float64")
+    loss, trace, _ = tr.step_batch(trace=True)
+    assert trace is not None and len(trace.layers) == 3
+    x = tr.x_train[trace.indices]
+    np.testing.assert_allclose(trace.layers[0].a_in, x)
+    for lt in trace.layers:
+        np.testing.assert_allclose(lt.z, lt.a_in @ lt.W + lt.b, rtol=1e-12)
+        np.testing.assert_allclose(lt.a, np.tanh(lt.z), rtol=1e-12)
+        np.testing.assert_allclose(lt.dZ, lt.dA * (1 - np.tanh(lt.z) ** 2), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(lt.dW, lt.a_in.T @ lt.dZ, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(lt.db, lt.dZ.sum(axis=0), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(lt.update_W, -0.03 * lt.dW, rtol=1e-9, atol=1e-15)
+    for upper, lower in zip(trace.layers[1:], trace.layers[:-1]):
+        np.testing.assert_allclose(lower.dA, upper.dZ @ upper.W.T, rtol=1e-10, atol=1e-15)
+    y = trace.y
+    assert loss == pytest.approx(np.mean((trace.layers[-1].a - y) ** 2))
+    np.testing.assert_allclose(trace.layers[-1].dA, 2 * (trace.layers[-1].a - y) / len(y))
+
+
+def test_xor_with_hidden_layer_reaches_full_accuracy() -> None:
+    x, y = xor_data()
+    net = Network(2, [Dense(4, "tanh"), Dense(1, "sigmoid")], seed=0)
+    tr = Trainer(net, x, y, x, y, loss="binary_crossentropy", optimizer="adam", learning_rate=0.05,
+                 batch_size=4)
+    for rec in tr.train(500):
+        pass
+    assert rec.train_metric == 1.0
+
+
+def test_two_circles_playground_network_reaches_95_percent() -> None:
+    tr = _circle_trainer()
+    best = max(rec.test_metric for rec in tr.train(60))
+    assert tr.history.epochs[-1].test_metric >= 0.95, best
+
+
+def test_zero_initialised_hidden_units_stay_identical() -> None:
+    x, y = xor_data()
+    net = Network(2, [Dense(3, "tanh", init="zeros"), Dense(1, "sigmoid", init="zeros")], seed=0)
+    tr = Trainer(net, x, y, loss="binary_crossentropy", optimizer="sgd", learning_rate=0.5, batch_size=4)
+    for _ in tr.train(200):
+        pass
+    W, b = net.dense[0].params["W"], net.dense[0].params["b"]
+    assert np.allclose(W, W[:, :1]) and np.allclose(b, b[0])
+    W2 = net.dense[1].params["W"]
+    assert np.allclose(W2, W2[0])
+    assert tr.history.epochs[-1].train_metric <= 0.75
+
+
+def test_divergence_raises_with_step_layer_and_quantity(rng) -> None:
+    x = rng.normal(0, 3, (64, 2))
+    y = x @ np.array([[3.0], [-2.0]]) * 50
+    net = Network(2, [Dense(16, "relu"), Dense(16, "relu"), Dense(1)], seed=0)
+    tr = Trainer(net, x, y, loss="mse", optimizer="sgd", learning_rate=10.0, batch_size=8)
+    with pytest.raises(DivergenceError) as err:
+        for _ in tr.train(50):
+            pass
+    e = err.value
+    assert e.step >= 1 and e.layer in (1, 2, 3) and e.quantity
+    assert np.isfinite(e.max_grad_norm) and e.max_grad_norm > 0
+    msg = str(e)
+    assert f"step {e.step}" in msg and "learning rate" in msg and "non-finite" in msg
+    assert np.all(np.isfinite(net.P)), "the diverging step must not be applied"
+
+
+def test_history_records_everything_per_epoch() -> None:
+    tr = _circle_trainer()
+    rec = tr.step_epoch()
+    assert rec.epoch == 1 and rec.batches == 25 and rec.seconds > 0
+    assert len(rec.grad_norms) == 3 and all(g > 0 for g in rec.grad_norms)
+    assert len(rec.weight_norms) == 3 and rec.learning_rate == pytest.approx(0.03)
+    assert tr.history.batch_epoch == [1] * 25 and tr.history.batch_index == list(range(1, 26))
+    pred = tr.predict(tr.x_test)
+    assert rec.test_loss == pytest.approx(np.mean((pred[:, 0] - tr.y_test[:, 0]) ** 2), rel=1e-5)
+
+
+def test_schedules_change_the_rate_per_epoch() -> None:
+    tr = _circle_trainer(schedule="step", schedule_options={"step_size": 2, "gamma": 0.5})
+    rates = [r.learning_rate for r in tr.train(5)]
+    assert rates == pytest.approx([0.03, 0.03, 0.015, 0.015, 0.0075])
+    tr = _circle_trainer(schedule="cosine", schedule_options={"t_max": 4})
+    rates = [r.learning_rate for r in tr.train(5)]
+    assert rates[0] == pytest.approx(0.03) and rates[2] == pytest.approx(0.015) and rates[4] == pytest.approx(0.0)
+
+
+def test_live_changes_apply_without_reset() -> None:
+    tr = _circle_trainer()
+    tr.step_batch()
+    tr.learning_rate = 0.1
+    tr.batch_size = 25
+    tr.set_regularization("l2", 0.001)
+    tr.set_optimizer("momentum", momentum=0.5)
+    tr.step_batch()
+    assert tr.step == 2 and tr.pos == 35 and tr.batches_per_epoch == 2 + 9
+
+
+def test_playground_initialiser_and_bias() -> None:
+    net = Network(2, [Dense(50, "tanh", init="playground")], seed=0)
+    W, b = net.dense[0].params["W"], net.dense[0].params["b"]
+    assert W.min() >= -0.5 and W.max() < 0.5 and np.allclose(b, 0.1)
