@@ -1,0 +1,274 @@
+"""Checks that relate several tables: network shape vs data and loss, goals vs data, limits.
+
+They run without generating data or training. Each check looks only at values that passed the
+schema (`Parts.ok`), so one bad value does not cause a cascade of follow-up messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import names
+from .names import CROSSENTROPY_LOSSES, REGRESSION_LOSSES, DatasetInfo
+from .problems import MISSING, Problem
+from .schema import (
+    MAX_PARAMS, OPTIMIZER_OPTIONS, DataSpec, DenseLayer, DropoutLayer, Goals, Scenario,
+    TrainingSpec, View,
+)
+
+
+@dataclass
+class Parts:
+    """The tables that validated (None where one did not), for cross-checks."""
+
+    data: DataSpec | None = None
+    layers: list[DenseLayer | DropoutLayer | None] | None = None
+    layer_types: list[str | None] = field(default_factory=list)
+    training: TrainingSpec | None = None
+    goals: Goals | None = None
+    view: View | None = None
+    bad: set[str] = field(default_factory=set)
+    """Key paths whose value was rejected by the schema (a default stands in)."""
+    source_path: Path | None = None
+
+    def ok(self, *paths: str) -> bool:
+        """True when none of `paths` was rejected by the schema."""
+        return not any(p in self.bad for p in paths)
+
+
+def _problem(path: str, value: Any, message: str) -> Problem:
+    return Problem("", path, value, message)
+
+
+def check_layers(p: Parts) -> list[Problem]:
+    """At least one dense layer, a dense output layer, no dropout pairs, alpha where it applies."""
+    out: list[Problem] = []
+    types = p.layer_types
+    if not types:
+        return out
+    if all(t is not None for t in types) and "dense" not in types:
+        out.append(_problem("layers", MISSING, "the network needs at least one dense layer"))
+    last = len(types) - 1
+    if types[last] == "dropout":
+        out.append(_problem(f"layers[{last}].type", "dropout",
+                            "a dropout layer cannot be the last layer; the output must come from a dense layer"))
+    elif types[last] not in (None, "dense"):
+        out.append(_problem(f"layers[{last}].type", types[last], "the last layer must be dense"))
+    for i in range(1, len(types)):
+        if types[i] == types[i - 1] == "dropout":
+            out.append(_problem(f"layers[{i}].type", "dropout",
+                                f"two dropout layers in a row (layers[{i - 1}] and layers[{i}]); use one"))
+    for i, layer in enumerate(p.layers or []):
+        if isinstance(layer, DenseLayer) and layer.alpha is not None and p.ok(f"layers[{i}].activation"):
+            if layer.activation not in ("leaky_relu", "elu"):
+                out.append(_problem(f"layers[{i}].alpha", layer.alpha,
+                                    f"alpha applies only to leaky_relu and elu (this layer uses {layer.activation!r})"))
+    return out
+
+
+def _info(p: Parts) -> DatasetInfo | None:
+    if p.data is None or not p.ok("data.dataset"):
+        return None
+    classes = p.data.classes if p.ok("data.classes") else None
+    return names.dataset_info(p.data.dataset, classes)
+
+
+def check_output(p: Parts) -> list[Problem]:
+    """The output layer against the loss and the dataset's task and classes."""
+    out: list[Problem] = []
+    if not p.layers or p.training is None or not p.ok("training.loss"):
+        return out
+    last = len(p.layers) - 1
+    layer = p.layers[last]
+    if not isinstance(layer, DenseLayer) or not p.ok(f"layers[{last}].units", f"layers[{last}].activation"):
+        return out
+    units, act, loss = layer.units, layer.activation, p.training.loss
+    at = f"layers[{last}]"
+    info = _info(p)
+    name = p.data.dataset if p.data is not None else ""
+    k = info.n_classes if info else None
+    if act == "softmax" and units == 1:
+        out.append(_problem(f"{at}.activation", act,
+                            "softmax over 1 unit always outputs 1.0; "
+                            "use sigmoid for one output, or one unit per class"))
+    if loss == "binary_crossentropy":
+        if act == "softmax":
+            out.append(_problem(f"{at}.activation", act,
+                                "softmax does not go with binary_crossentropy; use sigmoid on 1 unit, "
+                                "or categorical_crossentropy with one unit per class"))
+        if units != 1:
+            out.append(_problem(f"{at}.units", units, f"binary_crossentropy needs 1 output unit, got {units}"))
+        if k is not None and k > 2:
+            out.append(_problem("training.loss", loss,
+                                f"dataset {name!r} has {k} classes; binary_crossentropy fits 2 classes: use "
+                                f"sparse_categorical_crossentropy or categorical_crossentropy with {k} output units"))
+    elif loss in CROSSENTROPY_LOSSES:
+        if k is not None and units != k:
+            out.append(_problem(f"{at}.units", units,
+                                f"dataset {name!r} has {k} classes, so {loss} needs {k} output units, got {units}"))
+        elif k is None and units == 1:
+            out.append(_problem(f"{at}.units", units,
+                                f"{loss} needs one output unit per class (at least 2), got 1; "
+                                "for two classes with 1 unit use binary_crossentropy"))
+    elif loss in REGRESSION_LOSSES and k is not None and units not in ({1, k} if k == 2 else {k}):
+        want = "1 or 2" if k == 2 else str(k)
+        out.append(_problem(f"{at}.units", units,
+                            f"dataset {name!r} has {k} classes, so with {loss} the output layer needs "
+                            f"{want} units, got {units}"))
+    if p.training.from_logits and p.ok("training.from_logits"):
+        if loss not in CROSSENTROPY_LOSSES:
+            out.append(_problem("training.from_logits", True,
+                                f"from_logits applies only to cross-entropy losses (loss is {loss!r})"))
+        elif act in ("sigmoid", "softmax"):
+            out.append(_problem("training.from_logits", True,
+                                f"from_logits = true expects raw scores, but the output layer applies {act!r}; "
+                                'use activation = "linear" on the output layer'))
+    if info is not None and info.task == "regression":
+        if loss not in REGRESSION_LOSSES:
+            out.append(_problem("training.loss", loss,
+                                f"dataset {name!r} is a regression dataset; use a regression loss: "
+                                + ", ".join(REGRESSION_LOSSES)))
+        if units != 1:
+            out.append(_problem(f"{at}.units", units,
+                                f"dataset {name!r} is a regression dataset with 1 target, so the output layer "
+                                f"needs 1 unit, got {units}"))
+    return out
+
+
+def check_data(p: Parts) -> list[Problem]:
+    """Keys the chosen dataset takes: csv's path and target, classes, features, noise, samples."""
+    out: list[Problem] = []
+    d = p.data
+    info = _info(p) if p.data is not None and p.ok("data.dataset") else None
+    if d is None or info is None:
+        return out
+    name = d.dataset
+    if info.takes_path:
+        for key, what in (("path", "the CSV file"), ("target", "the name of the target column")):
+            if getattr(d, key) is None and p.ok(f"data.{key}"):
+                out.append(_problem(f"data.{key}", MISSING, f"required for dataset {name!r}: {what}"))
+        if d.path is not None and p.source_path is not None:
+            csv = p.source_path.parent / d.path
+            if not csv.is_file():
+                out.append(_problem("data.path", d.path, f"CSV file not found: {csv}"))
+    else:
+        for key in ("path", "target"):
+            if getattr(d, key) is not None:
+                out.append(_problem(f"data.{key}", getattr(d, key),
+                                    f"applies only to dataset {', '.join(names.datasets_that('takes_path'))!r}"))
+    if d.classes is not None and p.ok("data.classes"):
+        if info.takes_classes and info.classes_range is not None:
+            lo, hi = info.classes_range
+            if not lo <= d.classes <= hi:
+                out.append(_problem("data.classes", d.classes, f"dataset {name!r} takes classes from {lo} to {hi}"))
+        elif not info.takes_classes and d.classes != info.n_classes and not info.takes_path:
+            has = f"always has {info.n_classes} classes" if info.n_classes else "has no classes (regression)"
+            out.append(_problem("data.classes", d.classes,
+                                f"dataset {name!r} {has}; classes can be chosen only for "
+                                + ", ".join(names.datasets_that("takes_classes"))))
+    if d.features is not None and not info.takes_features and p.ok("data.features"):
+        out.append(_problem("data.features", d.features,
+                            f"input features apply only to 2-D (plane) datasets; {name!r} has "
+                            f"{info.n_features or 'other'} inputs"))
+    if d.noise and not info.takes_noise and p.ok("data.noise"):
+        out.append(_problem("data.noise", d.noise, f"dataset {name!r} takes no noise; leave noise out"))
+    if d.samples is not None and info.fixed_size and p.ok("data.samples"):
+        out.append(_problem("data.samples", d.samples, f"dataset {name!r} has a fixed size; leave samples out"))
+    return out
+
+
+def check_training(p: Parts) -> list[Problem]:
+    """Optimizer settings only for the optimizers that use them."""
+    out: list[Problem] = []
+    t = p.training
+    if t is None or not p.ok("training.optimizer"):
+        return out
+    for key, users in OPTIMIZER_OPTIONS.items():
+        value = getattr(t, key)
+        if value is not None and t.optimizer not in users:
+            out.append(_problem(f"training.{key}", value,
+                                f"does not apply to optimizer {t.optimizer!r} (only to {', '.join(users)})"))
+    return out
+
+
+def check_goals(p: Parts) -> list[Problem]:
+    """Goals that can be met: accuracy only for classification, consistent bounds, epochs."""
+    out: list[Problem] = []
+    g = p.goals
+    if g is None:
+        return out
+    info = _info(p)
+    if info is not None and info.task == "regression":
+        for key in ("test_accuracy_at_least", "test_accuracy_at_most"):
+            if getattr(g, key) is not None:
+                out.append(_problem(f"goals.{key}", getattr(g, key),
+                                    f"accuracy is not measured on a regression dataset ({info.name!r}); "
+                                    "use test_loss_below"))
+    lo, hi = g.test_accuracy_at_least, g.test_accuracy_at_most
+    if lo is not None and hi is not None and lo > hi:
+        out.append(_problem("goals.test_accuracy_at_most", hi,
+                            f"is below test_accuracy_at_least ({lo}); no result can meet both"))
+    if g.within_epochs is not None and p.training is not None and p.ok("training.epochs"):
+        if g.within_epochs > p.training.epochs:
+            out.append(_problem("goals.within_epochs", g.within_epochs,
+                                f"is more than training.epochs ({p.training.epochs}); training stops before that"))
+    return out
+
+
+def check_view(p: Parts) -> list[Problem]:
+    """The decision-boundary panel needs 2-D inputs."""
+    info = _info(p)
+    if p.view is None or p.view.panel != "boundary" or info is None:
+        return []
+    if info.n_features not in (None, 2):
+        return [_problem("view.panel", "boundary",
+                         f"the boundary panel needs 2-D data; {info.name!r} has {info.n_features} inputs")]
+    return []
+
+
+def check_size(p: Parts) -> list[Problem]:
+    """Total parameters within MAX_PARAMS (the input width counted as 1 when unknown)."""
+    info = _info(p)
+    fan_in = 1
+    if p.data is not None and p.data.features is not None:
+        fan_in = len(p.data.features)
+    elif info is not None and info.n_features is not None:
+        fan_in = info.n_features
+    total = 0
+    for i, layer in enumerate(p.layers or []):
+        if layer is None:  # not validated: count on from a width of 1 (a lower bound)
+            fan_in = 1
+        elif isinstance(layer, DenseLayer):
+            total += fan_in * layer.units + (layer.units if layer.use_bias else 0)
+            fan_in = layer.units
+            if total > MAX_PARAMS:
+                return [_problem(f"layers[{i}].units", layer.units,
+                                 f"the network would have {total:,} parameters or more; "
+                                 f"the limit is {MAX_PARAMS:,} (memory)")]
+    return []
+
+
+CHECKS = (check_layers, check_output, check_data, check_training, check_goals, check_view, check_size)
+
+
+def cross_check(parts: Parts) -> list[Problem]:
+    """Run every cross-check on what validated."""
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems.extend(check(parts))
+    return problems
+
+
+def parts_of(scenario: Scenario) -> Parts:
+    """A valid Scenario as Parts (for checking one built in code)."""
+    return Parts(data=scenario.data, layers=list(scenario.layers),
+                 layer_types=[layer.type for layer in scenario.layers], training=scenario.training,
+                 goals=scenario.goals, view=scenario.view, source_path=scenario.source_path)
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """Cross-check a Scenario built or edited in code (the schema already holds); [] when fine."""
+    source = str(scenario.source_path) if scenario.source_path else "<scenario>"
+    return [Problem(source, p.path, p.value, p.message) for p in cross_check(parts_of(scenario))]

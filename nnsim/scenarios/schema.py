@@ -1,0 +1,309 @@
+"""Pydantic models of a scenario file: one model per TOML table, defaults filled in.
+
+Every model forbids unknown keys and is strict (TOML has real types: `epochs = "10"` is an error,
+an integer is accepted where a float is expected). Names are checked against the engine
+registries (see `names.py`). Checks that relate several tables live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from . import names
+
+MIN_SAMPLES = 4
+MAX_SAMPLES = 200_000
+MAX_UNITS = 4096
+MAX_PARAMS = 5_000_000
+MAX_EPOCHS = 100_000
+
+_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=True)
+
+
+def unknown_name_error(what: str, value: Any, valid: list[str]) -> PydanticCustomError:
+    """The error for a name that is not in `valid`, with the nearest match and the choices."""
+    close = difflib.get_close_matches(str(value), valid, n=1) if isinstance(value, str) else []
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return PydanticCustomError(
+        "unknown_name",
+        "unknown {what} {value}{hint} valid choices: {valid}",
+        {"what": what, "value": repr(value), "hint": hint or ";", "valid": ", ".join(valid)},
+    )
+
+
+def _registry_name(kind: str, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        valid = names.valid_names(kind)
+        if value not in valid:
+            raise unknown_name_error(what, value, valid)
+        return value
+
+    return AfterValidator(check)
+
+
+ActivationName = Annotated[str, _registry_name("activations", "activation")]
+LossName = Annotated[str, _registry_name("losses", "loss")]
+OptimizerName = Annotated[str, _registry_name("optimizers", "optimizer")]
+InitializerName = Annotated[str, _registry_name("initializers", "initializer")]
+RegularizerName = Annotated[str, _registry_name("regularizers", "regularization")]
+DatasetName = Annotated[str, _registry_name("datasets", "dataset")]
+
+
+def _check_bias_init(value: Any) -> Any:
+    """`bias_init` is an initializer name or a number (a constant)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PydanticCustomError(
+            "bias_init_type", "must be an initializer name or a number (a constant bias)"
+        )
+    if isinstance(value, str):
+        valid = names.choices("initializers")
+        if value not in valid:
+            raise unknown_name_error("initializer", value, valid)
+    return value
+
+
+def _check_feature(value: str) -> str:
+    valid = names.feature_names()
+    if value not in valid:
+        raise unknown_name_error("feature", value, valid)
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("duplicate", "each feature may be listed only once")
+    return values
+
+
+FeatureName = Annotated[str, AfterValidator(_check_feature)]
+BiasInit = Annotated[Union[float, str], BeforeValidator(_check_bias_init)]
+
+
+class Meta(BaseModel):
+    """[scenario]: the lesson's name, text and random seed."""
+
+    model_config = _CONFIG
+
+    name: str = Field(min_length=1, description="a non-empty string")
+    description: str = Field("", description="a string (the lesson text; may span lines)")
+    seed: int = Field(0, ge=0, description="an integer >= 0")
+
+
+class DataSpec(BaseModel):
+    """[data]: which dataset, how many samples, how it is split and transformed."""
+
+    model_config = _CONFIG
+
+    dataset: DatasetName = Field(description="a dataset name", json_schema_extra={"choices": "datasets"})
+    samples: int | None = Field(
+        None, ge=MIN_SAMPLES, le=MAX_SAMPLES,
+        description=f"an integer >= {MIN_SAMPLES} and <= {MAX_SAMPLES} (memory limit)",
+    )
+    noise: float = Field(0.0, ge=0, le=0.5, description="a number >= 0 and <= 0.5")
+    test_fraction: float = Field(0.5, ge=0, le=0.9, description="a number >= 0 and <= 0.9")
+    features: Annotated[list[FeatureName], AfterValidator(_unique)] | None = Field(
+        None, min_length=1, description="a non-empty list of feature names"
+    )
+    normalize: bool = Field(False, description="true or false")
+    classes: int | None = Field(None, ge=2, le=8, description="an integer >= 2 and <= 8")
+    path: str | None = Field(None, min_length=1, description="a path to a CSV file, relative to the scenario file")
+    target: str | None = Field(None, min_length=1, description="the name of the CSV's target column")
+
+
+class DenseLayer(BaseModel):
+    """[[layers]] type = "dense": a fully connected layer, a = f(x W + b)."""
+
+    model_config = _CONFIG
+
+    type: Literal["dense"] = "dense"
+    units: int = Field(ge=1, le=MAX_UNITS, description=f"an integer >= 1 and <= {MAX_UNITS} (memory limit)")
+    activation: ActivationName = Field(
+        "linear", description="an activation name", json_schema_extra={"choices": "activations"}
+    )
+    init: InitializerName = Field(
+        "glorot_uniform", description="an initializer name", json_schema_extra={"choices": "initializers"}
+    )
+    bias_init: BiasInit = Field(
+        "zeros", description="an initializer name or a number", json_schema_extra={"choices": "initializers"}
+    )
+    use_bias: bool = Field(True, description="true or false")
+    alpha: float | None = Field(None, ge=0, description="a number >= 0 (for leaky_relu and elu)")
+
+
+class DropoutLayer(BaseModel):
+    """[[layers]] type = "dropout": zeroes a fraction `rate` of its inputs while training."""
+
+    model_config = _CONFIG
+
+    type: Literal["dropout"] = "dropout"
+    rate: float = Field(ge=0, lt=1, description="a number >= 0 and < 1")
+
+
+#: Layer models by their `type` value.
+LAYER_TYPES: dict[str, type[BaseModel]] = {"dense": DenseLayer, "dropout": DropoutLayer}
+LayerSpec = Annotated[Union[DenseLayer, DropoutLayer], Field(discriminator="type")]
+
+#: The keys each schedule takes, with their defaults (None: see the docs).
+SCHEDULE_OPTIONS: dict[str, dict[str, Any]] = {
+    "constant": {},
+    "step": {"step_size": 10, "gamma": 0.5},
+    "exponential": {"gamma": 0.95},
+    "cosine": {"t_max": None, "min_lr": 0.0},
+}
+
+
+class Schedule(BaseModel):
+    """training.schedule: a name, or a table {name = ..., settings}; defaults filled in."""
+
+    model_config = _CONFIG
+
+    name: Annotated[str, _registry_name("schedules", "schedule")] = Field(
+        description="a schedule name", json_schema_extra={"choices": "schedules"}
+    )
+    step_size: int | None = Field(None, ge=1, description="an integer >= 1 (epochs)")
+    gamma: float | None = Field(None, gt=0, le=1, description="a number > 0 and <= 1")
+    t_max: int | None = Field(None, ge=1, description="an integer >= 1 (epochs; default training.epochs)")
+    min_lr: float | None = Field(None, ge=0, le=10, description="a number >= 0 and <= 10")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if not isinstance(value, (dict, Schedule)):
+            raise PydanticCustomError(
+                "schedule_type",
+                "must be a schedule name or a table like {name = \"step\", step_size = 10, gamma = 0.5}",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _options(self) -> Schedule:
+        options = SCHEDULE_OPTIONS.get(self.name, {})
+        for key in ("step_size", "gamma", "t_max", "min_lr"):
+            if key in options:
+                if getattr(self, key) is None and options[key] is not None:
+                    object.__setattr__(self, key, options[key])
+            elif getattr(self, key) is not None:
+                takes = [n for n, o in SCHEDULE_OPTIONS.items() if key in o]
+                raise PydanticCustomError(
+                    "schedule_option",
+                    "{key} does not apply to schedule '{name}' (only to: {takes})",
+                    {"key": key, "name": self.name, "takes": ", ".join(takes)},
+                )
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """The schedule's settings (without `name`), None values left out."""
+        return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
+
+
+#: Optimizer settings and the optimizers that use them.
+OPTIMIZER_OPTIONS: dict[str, tuple[str, ...]] = {
+    "momentum": ("sgd", "momentum", "nesterov"),
+    "nesterov": ("sgd", "momentum"),
+    "beta1": ("adam",),
+    "beta2": ("adam",),
+    "epsilon": ("adagrad", "rmsprop", "adam"),
+    "rho": ("rmsprop",),
+}
+
+
+class TrainingSpec(BaseModel):
+    """[training]: loss, optimizer and its settings, batches, epochs, regularization, schedule."""
+
+    model_config = _CONFIG
+
+    loss: LossName = Field(description="a loss name", json_schema_extra={"choices": "losses"})
+    from_logits: bool = Field(False, description="true or false")
+    optimizer: OptimizerName = Field(
+        "sgd", description="an optimizer name", json_schema_extra={"choices": "optimizers"}
+    )
+    learning_rate: float = Field(0.01, gt=0, le=10, description="a number > 0 and <= 10")
+    momentum: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
+    beta1: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
+    beta2: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
+    epsilon: float | None = Field(None, gt=0, description="a number > 0")
+    rho: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
+    nesterov: bool | None = Field(None, description="true or false")
+    batch_size: int = Field(32, ge=1, le=MAX_SAMPLES, description=f"an integer >= 1 and <= {MAX_SAMPLES}")
+    epochs: int = Field(10, ge=1, le=MAX_EPOCHS, description=f"an integer >= 1 and <= {MAX_EPOCHS}")
+    shuffle: bool = Field(True, description="true or false")
+    regularization: RegularizerName = Field(
+        "none", description="a regularizer name", json_schema_extra={"choices": "regularizers"}
+    )
+    regularization_rate: float = Field(0.0, ge=0, description="a number >= 0")
+    schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"), description="a schedule")
+    dtype: Literal["float32", "float64"] = Field("float32", description='"float32" or "float64"')
+
+    def optimizer_options(self) -> dict[str, Any]:
+        """The optimizer settings that are set (momentum, beta1, ...), for the engine."""
+        return {k: getattr(self, k) for k in OPTIMIZER_OPTIONS if getattr(self, k) is not None}
+
+
+class Goals(BaseModel):
+    """[goals]: what `nnsim run` checks after training (all optional)."""
+
+    model_config = _CONFIG
+
+    test_loss_below: float | None = Field(None, gt=0, description="a number > 0")
+    test_accuracy_at_least: float | None = Field(None, ge=0, le=1, description="a number >= 0 and <= 1")
+    test_accuracy_at_most: float | None = Field(None, ge=0, le=1, description="a number >= 0 and <= 1")
+    train_loss_below: float | None = Field(None, gt=0, description="a number > 0")
+    within_epochs: int | None = Field(None, ge=1, description="an integer >= 1")
+    diverges: bool | None = Field(None, description="true or false")
+
+    def is_empty(self) -> bool:
+        """True when no goal is set."""
+        return all(v is None for v in self.model_dump().values())
+
+
+class View(BaseModel):
+    """[view]: where the app opens (optional)."""
+
+    model_config = _CONFIG
+
+    panel: Literal["network", "boundary", "plots", "stepper"] | None = Field(
+        None, description='"network", "boundary", "plots" or "stepper"'
+    )
+    sample: int | None = Field(None, ge=0, description="an integer >= 0 (a sample index)")
+
+
+class Scenario(BaseModel):
+    """A whole scenario file. `meta` is the [scenario] table; `source_path` is where it was read
+    from (used to resolve relative CSV paths; not written, not compared)."""
+
+    model_config = _CONFIG
+
+    meta: Meta = Field(alias="scenario")
+    data: DataSpec
+    layers: list[LayerSpec] = Field(min_length=1)
+    training: TrainingSpec
+    goals: Goals = Field(default_factory=Goals)
+    view: View = Field(default_factory=View)
+    source_path: Path | None = Field(None, exclude=True)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def dense_layers(self) -> list[DenseLayer]:
+        """The dense layers, in order."""
+        return [layer for layer in self.layers if isinstance(layer, DenseLayer)]
+
+
+#: The top-level tables, with their models (layers: an array of tables).
+SECTIONS: dict[str, type[BaseModel]] = {
+    "scenario": Meta, "data": DataSpec, "layers": DenseLayer, "training": TrainingSpec,
+    "goals": Goals, "view": View,
+}
+REQUIRED_SECTIONS = ("scenario", "data", "layers", "training")
