@@ -1,0 +1,139 @@
+"""Shared helpers for the widgets: colours, a style cache, number formatting, a forward pass.
+
+Nothing here touches the DOM; everything is plain NumPy/Rich so it is cheap and testable.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+
+from nnsim.engine import activations
+from nnsim.engine.network import Network
+
+RGB = tuple[int, int, int]
+
+ORANGE: RGB = (245, 147, 34)    # negative / class 0 (TensorFlow Playground #f59322)
+BLUE: RGB = (8, 119, 189)       # positive / class 1 (#0877bd)
+NEUTRAL: RGB = (72, 72, 72)     # zero activation on a dark background
+LINK_DIM: RGB = (58, 58, 58)    # weakest link colour
+ACCENT: RGB = (255, 215, 0)     # cursor / highlight
+#: Categorical palette (orange and blue first, like the binary case).
+PALETTE: tuple[RGB, ...] = (
+    ORANGE, BLUE, (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+    (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+)
+
+MINUS = "\u2212"
+
+
+def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """Linear blend a → b by t in [0, 1]."""
+    t = min(1.0, max(0.0, t))
+    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
+            round(a[2] + (b[2] - a[2]) * t))
+
+
+def class_colour(k: int) -> RGB:
+    return PALETTE[int(k) % len(PALETTE)]
+
+
+def diverging(v: float, scale: float = 1.0, levels: int = 16) -> RGB:
+    """Orange (−) ↔ neutral (0) ↔ blue (+), |v|/scale quantized to `levels` steps."""
+    if not np.isfinite(v):
+        return (255, 0, 255)
+    t = min(1.0, abs(v) / scale) if scale > 0 else 0.0
+    t = round(t * levels) / levels
+    return mix(NEUTRAL, BLUE if v >= 0 else ORANGE, t)
+
+
+def contrast_text(bg: RGB) -> RGB:
+    """Black or white text, whichever reads better on `bg`."""
+    lum = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2]
+    return (0, 0, 0) if lum > 140 else (255, 255, 255)
+
+
+class StyleCache:
+    """Rich Styles by (fg, bg, bold, underline); a Style is built once per key."""
+
+    def __init__(self) -> None:
+        self._styles: dict[tuple, Style] = {}
+
+    def __len__(self) -> int:
+        return len(self._styles)
+
+    def get(self, fg: RGB | None, bg: RGB | None = None, bold: bool = False,
+            underline: bool = False) -> Style:
+        key = (fg, bg, bold, underline)
+        style = self._styles.get(key)
+        if style is None:
+            style = Style(color=Color.from_rgb(*fg) if fg else None,
+                          bgcolor=Color.from_rgb(*bg) if bg else None,
+                          bold=bold or None, underline=underline or None)
+            self._styles[key] = style
+        return style
+
+
+# -- numbers -----------------------------------------------------------------------------
+def num(v: float, decimals: int = 4) -> str:
+    """A value for formulas: fixed decimals, scientific when tiny or huge; minus sign "−"."""
+    v = float(v) + 0.0          # −0.0 → 0.0
+    if not np.isfinite(v):
+        s = str(v)
+    elif v == 0 or 10.0 ** -decimals <= abs(v) < 1e5:
+        s = f"{v:.{decimals}f}"
+    else:
+        s = f"{v:.{max(1, decimals - 1)}e}"
+    return s.replace("-", MINUS)
+
+
+def short(v: float) -> str:
+    """A term inside a written-out sum: two decimals (scientific below 0.005)."""
+    return num(v, 2)
+
+
+def vec(values: Sequence[float] | np.ndarray, limit: int = 6, decimals: int = 4) -> str:
+    """"[0.1200, −0.3000, … (n values)]"."""
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    parts = [num(v, decimals) for v in arr[:limit]]
+    if arr.size > limit:
+        parts.append(f"… ({arr.size} values)")
+    return "[" + ", ".join(parts) + "]"
+
+
+def parse_num(text: str) -> float:
+    """Inverse of `num` (tests and copy/paste)."""
+    return float(text.replace(MINUS, "-"))
+
+
+# -- forward pass of one sample ----------------------------------------------------------
+def forward_sample(net: Network, x_row: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Eval-mode forward pass of one sample in float64.
+
+    Returns (acts, zs): acts[0] = x, acts[l+1] = f(z_l); zs[l] = acts[l]·W_l + b_l.
+    """
+    a = np.asarray(x_row, dtype=np.float64).reshape(-1)
+    if a.shape[0] != net.input_dim:
+        raise ValueError(f"x_row has {a.shape[0]} values, the network expects {net.input_dim}")
+    acts, zs = [a], []
+    for layer in net.dense:
+        z = a @ layer.params["W"].astype(np.float64) + layer.params["b"].astype(np.float64)
+        act = activations.get(layer.activation)
+        a = act.fn(z[None, :], float(layer.alpha or 0.0))[0]
+        zs.append(z)
+        acts.append(a)
+    return acts, zs
+
+
+def written_sum(xs: np.ndarray, ws: np.ndarray, b: float, total: float, max_terms: int = 4) -> str:
+    """"(w₀×x₀) + (w₁×x₁) + … (n terms) + b = total", all with numbers."""
+    n = len(xs)
+    shown = n if n <= max_terms + 1 else max_terms
+    terms = [f"({short(w)}×{short(x)})" for w, x in zip(ws[:shown], xs[:shown])]
+    if shown < n:
+        terms.append(f"… ({n} terms)")
+    terms.append(f"({short(b)})" if b < 0 else short(b))
+    return " + ".join(terms) + f" = {num(total)}"
