@@ -159,6 +159,22 @@ def test_network_view_collapses_wide_layers_to_statistics() -> None:
     run(view, body)
 
 
+def test_network_view_keeps_its_drawing_when_nothing_changed() -> None:
+    net = Network(2, [Dense(3, "relu"), Dense(1, "linear")], seed=4)
+    acts = sample_activations(net, np.array([0.3, -0.2]))
+    view = NetworkView()
+    view.set_network(net)
+    view.set_values(acts)
+    first = view._build(60, 12)
+    view._strips, view._built_for = first, None
+    view.set_network(net)                                # same weights
+    view.set_values([a.copy() for a in acts])            # same values
+    assert view._strips is first
+    net.dense[0].params["W"][0, 0] += 1.0
+    view.set_network(net)                                # weights changed: redraw
+    assert view._strips is None
+
+
 def test_network_view_rejects_mismatched_activations(walked) -> None:
     view = NetworkView()
     view.set_network(walked["net"])
@@ -278,6 +294,7 @@ def test_curve_view_plots_points_and_curve() -> None:
         text = "\n".join(rendered(view))
         assert "train" in text and "network" in text
         builds = view.build_count
+        view.set_curve(x, 0.9 * x ** 2)                  # the same curve again
         view.refresh()
         await pilot.pause()
         rendered(view)

@@ -137,3 +137,18 @@ def written_sum(xs: np.ndarray, ws: np.ndarray, b: float, total: float, max_term
         terms.append(f"… ({n} terms)")
     terms.append(f"({short(b)})" if b < 0 else short(b))
     return " + ".join(terms) + f" = {num(total)}"
+
+
+def cell_text(v: float, width: int) -> str:
+    """The value to 2 decimals when the cell is wide enough, else blank (colour only)."""
+    if width < 5:
+        return " " * width
+    if not np.isfinite(v):
+        text = "nan" if np.isnan(v) else ("+inf" if v > 0 else "-inf")
+    elif abs(v) < 9.995:
+        text = f"{v:+.2f}"
+    elif abs(v) < 999.5:
+        text = f"{v:+.0f}"
+    else:
+        text = f"{v:.0e}"
+    return text[:width].center(width)

@@ -50,12 +50,12 @@ class CurveView(CachedPlot):
 
     def set_curve(self, xs: np.ndarray | None, ys: np.ndarray | None) -> None:
         """The network's prediction ŷ at inputs xs (e.g. `curve_points(view.x_range)`)."""
-        if xs is None or ys is None:
-            self._curve = None
-        else:
-            self._curve = (np.asarray(xs, dtype=np.float64).ravel().tolist(),
-                           np.asarray(ys, dtype=np.float64).ravel().tolist())
-        self.redraw(self._plot_all)
+        curve = None if xs is None or ys is None else (
+            np.asarray(xs, dtype=np.float64).ravel().tolist(),
+            np.asarray(ys, dtype=np.float64).ravel().tolist())
+        if curve != self._curve:
+            self._curve = curve
+            self.redraw(self._plot_all)
 
     def _plot_all(self, plt: Plot) -> None:
         if self._train is None and self._curve is None:

@@ -21,7 +21,7 @@ from textual.widget import Widget
 from nnsim.engine.network import Network
 
 from ._common import (ACCENT, BLUE, LINK_DIM, NEUTRAL, ORANGE, StyleCache, contrast_text,
-                      diverging, forward_sample, mix)
+                      cell_text, diverging, forward_sample, mix)
 
 CELL_W = 6          # a neuron cell with room for "+0.23"
 STATS_ROWS = 5      # n units, min, mean, max, cursor unit under a collapsed strip
@@ -111,8 +111,13 @@ class NetworkView(Widget, can_focus=True):
         if sizes != self._sizes:
             self._acts = None
             self.cursor, self.selected = (0, 0), None
+        weights = [np.array(d.params["W"], dtype=np.float64) for d in net.dense]
+        same = (net is self._net and sizes == self._sizes
+                and all(np.array_equal(a, b) for a, b in zip(weights, self._weights)))
         self._net, self._sizes = net, sizes
-        self._weights = [np.array(d.params["W"], dtype=np.float64) for d in net.dense]
+        if same:
+            return                      # nothing to redraw
+        self._weights = weights
         self._weights_version += 1
         self._invalidate()
 
@@ -125,6 +130,12 @@ class NetworkView(Widget, can_focus=True):
                 raise ValueError(f"activations have sizes {[a.size for a in acts]}, "
                                  f"the network has {self._sizes}")
             activations = acts
+        old = self._acts
+        if highlight == self._highlight and (
+                (activations is None and old is None)
+                or (activations is not None and old is not None
+                    and all(np.array_equal(a, b) for a, b in zip(activations, old)))):
+            return                      # unchanged: keep the cached strips
         self._acts, self._highlight = activations, highlight
         self._invalidate()
 
@@ -335,7 +346,7 @@ class NetworkView(Widget, can_focus=True):
             for u, y in enumerate(col.ys):
                 if acts is not None:
                     bg = diverging(float(acts[u]), scale)
-                    text = _cell_text(float(acts[u]), col.w)
+                    text = cell_text(float(acts[u]), col.w)
                 else:
                     bg, text = NEUTRAL, "·".center(col.w)
                 style = self._styles.get(contrast_text(bg), bg,
@@ -384,17 +395,3 @@ class NetworkView(Widget, can_focus=True):
         for k, line in enumerate(lines[:STATS_ROWS]):
             self._put(chars, styles, col.slot[0] + 1, col.top + col.rows + k, line[:width], style)
 
-
-def _cell_text(v: float, width: int) -> str:
-    """The value to 2 decimals when the cell is wide enough, else blank (colour only)."""
-    if width < 5:
-        return " " * width
-    if not np.isfinite(v):
-        text = "nan" if np.isnan(v) else ("+inf" if v > 0 else "-inf")
-    elif abs(v) < 9.995:
-        text = f"{v:+.2f}"
-    elif abs(v) < 999.5:
-        text = f"{v:+.0f}"
-    else:
-        text = f"{v:.0e}"
-    return text[:width].center(width)
