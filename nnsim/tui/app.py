@@ -1,0 +1,115 @@
+"""`NnsimApp`: wiring and global keys. The screens own their behaviour (see screens/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from nnsim.scenarios import Scenario, ScenarioError
+
+from .controller import Lab
+from .screens import (
+    ErrorDialog, GalleryScreen, HelpScreen, LoadingScreen, OpenDialog, WorkspaceScreen,
+)
+from .session import Session, build_session, load_session
+
+
+class NnsimApp(App[int]):
+    """The nnsim terminal app: gallery → workspace, with help and file dialogs on top."""
+
+    CSS_PATH = "nnsim.tcss"
+    TITLE = "nnsim"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("o", "open", "Open"),
+    ]
+
+    def __init__(self, path: str | Path | None = None, *, work_dir: str | Path | None = None,
+                 warmup: bool = True) -> None:
+        """`path`: open this scenario at once; `work_dir`: the folder listed in the gallery and
+        where `s` saves (default: the current folder); `warmup`: show the kernel loading screen."""
+        super().__init__()
+        self.path = Path(path) if path is not None else None
+        self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
+        self.warmup = warmup
+        self.warm_seconds: float | None = None
+
+    def on_mount(self) -> None:
+        if self.warmup:
+            self.push_screen(LoadingScreen(), callback=self._warmed)
+        else:
+            self._start()
+
+    def _warmed(self, seconds: float | None) -> None:
+        self.warm_seconds = seconds
+        self._start()
+
+    def _start(self) -> None:
+        self.push_screen(GalleryScreen(self.work_dir))
+        if self.path is not None:
+            self.open_path(self.path)
+
+    # -- opening scenarios ---------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> bool:
+        """Open a scenario file in the workspace, or show its problems in a dialog."""
+        try:
+            session = load_session(path)
+        except ScenarioError as err:
+            self.push_screen(ErrorDialog(str(path), err.problems))
+            return False
+        except (ValueError, OSError) as exc:
+            self.push_screen(ErrorDialog(str(path), [str(exc)]))
+            return False
+        self.open_session(session)
+        return True
+
+    def open_scenario(self, scenario: Scenario) -> bool:
+        """Open an already loaded scenario (the built-in demo)."""
+        try:
+            session = build_session(scenario)
+        except ScenarioError as err:
+            self.push_screen(ErrorDialog(scenario.meta.name, err.problems))
+            return False
+        self.open_session(session)
+        return True
+
+    def open_session(self, session: Session) -> None:
+        screen = WorkspaceScreen(Lab(session, self.work_dir))
+        if isinstance(self.screen, WorkspaceScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    # -- global actions --------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_open(self) -> None:
+        if isinstance(self.screen, (OpenDialog, LoadingScreen)):
+            return
+
+        def opened(path: Path | None) -> None:
+            if path is not None:
+                self.open_path(path)
+
+        self.push_screen(OpenDialog(self.work_dir), callback=opened)
+
+    def action_gallery(self) -> None:
+        """Back from a workspace to the gallery."""
+        if isinstance(self.screen, WorkspaceScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+            gallery = self.screen
+            if isinstance(gallery, GalleryScreen):
+                gallery.reload()
+
+
+def run_app(path: str | None = None) -> int:
+    """Run the app (`nnsim` → gallery, `nnsim FILE` → that file's workspace); the exit status."""
+    app = NnsimApp(path)
+    app.run()
+    return int(app.return_code or 0)

@@ -1,0 +1,343 @@
+"""The workspace's training controller: stepping, phases, chunked play, history, divergence,
+saving and gradient checks. Imports no textual; the workspace screen drives it.
+
+Every method that touches the trainer holds `lock`, so the play worker (a thread) and the UI
+never use the trainer at the same time; a play chunk holds it for a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from nnsim.engine import DivergenceError, EpochRecord, Network, Phase, StepTrace, Trainer
+from nnsim.scenarios import Scenario, save_scenario
+
+from .pacing import CHUNK_SECONDS, Pacer, RateMeter
+from .session import Session, slug
+from .timeline import Snapshot, Timeline
+
+#: Training speeds for `+`/`-`, in mini-batches per second; None means as fast as possible.
+SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 1000, None)
+#: At or below this speed every mini-batch is traced (the stepper and card follow along).
+TRACE_RATE = 30.0
+#: Learning rates `[` and `]` move between.
+LR_LADDER = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Copies of what the UI draws, taken between chunks (safe to read from the UI thread)."""
+
+    step: int
+    epoch: int
+    batch: int
+    batches_per_epoch: int
+    samples_seen: int
+    batches: int                 # mini-batches trained in this chunk
+    loss: float | None           # last mini-batch loss
+    record: EpochRecord | None   # latest epoch record
+    learning_rate: float
+    steps_per_s: float
+    trace: StepTrace | None = None
+    epoch_ended: bool = False
+
+
+def phases_of(trace: StepTrace) -> list[Phase]:
+    """Every phase of a finished step, in order."""
+    L = len(trace.layers)
+    return ([Phase("forward", l, trace) for l in range(L)] + [Phase("loss", None, trace)]
+            + [Phase("backward", l, trace) for l in range(L - 1, -1, -1)]
+            + [Phase("update", None, trace)])
+
+
+class Lab:
+    """One scenario being trained in the workspace."""
+
+    def __init__(self, session: Session, work_dir: Path | None = None) -> None:
+        self.session = session
+        self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
+        self.lock = threading.RLock()
+        self.timeline = Timeline()
+        self.cursor: int | None = None       # index into the timeline while browsing
+        self.diverged: DivergenceError | None = None
+        self.speed_index = len(SPEEDS) - 1
+        self.rate = RateMeter()
+        self.last_trace: StepTrace | None = None
+        self.phases: list[Phase] = []
+        self.phase_index = -1
+        self._walk: Iterator[Phase] | None = None
+        self._view_net: Network | None = None
+        self.goal_cache: tuple[Any, Any] | None = None   # (key, goals) kept by the status bar
+        self._view_src: Network | None = None
+
+    # -- accessors -------------------------------------------------------------------------
+    @property
+    def trainer(self) -> Trainer:
+        return self.session.trainer
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.session.scenario
+
+    @property
+    def phase(self) -> Phase | None:
+        """The stepper's current phase (None before any step)."""
+        return self.phases[self.phase_index] if 0 <= self.phase_index < len(self.phases) else None
+
+    @property
+    def walking(self) -> bool:
+        """True in the middle of a step walked with `f` (the update not yet applied)."""
+        return self._walk is not None
+
+    @property
+    def speed(self) -> float | None:
+        return SPEEDS[self.speed_index]
+
+    def speed_label(self) -> str:
+        s = self.speed
+        return "max" if s is None else f"{s:g}/s"
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def _snapshot(self, batches: int, loss: float, trace: StepTrace | None = None) -> Snapshot:
+        t = self.trainer
+        self.rate.add(t.step)
+        return self.timeline.add(t.step, t.epoch, t.batch, batches, loss, t.net.P, t.net.G, trace)
+
+    def _record_divergence(self, err: DivergenceError) -> None:
+        self.diverged = err
+        self._close_walk()
+
+    def _close_walk(self) -> None:
+        if self._walk is not None:
+            self._walk.close()  # type: ignore[attr-defined]
+            self._walk = None
+            self.phases, self.phase_index = [], -1
+
+    def _finish_walk(self) -> StepTrace | None:
+        """Run an open walk to its end (applying its update); returns its trace."""
+        if self._walk is None:
+            return None
+        walk, self._walk = self._walk, None
+        for ph in walk:
+            self.phases.append(ph)
+        self.phase_index = len(self.phases) - 1
+        trace = self.phases[-1].trace
+        self._after_traced(trace)
+        return trace
+
+    def _after_traced(self, trace: StepTrace) -> None:
+        self.last_trace = trace
+        self.diverged = None
+        self._snapshot(1, trace.loss, trace)
+
+    def frame(self, batches: int = 0, epoch_ended: bool = False) -> Frame:
+        """The current state as a Frame."""
+        t = self.trainer
+        h = t.history
+        return Frame(step=t.step, epoch=t.epoch, batch=t.batch, batches_per_epoch=t.batches_per_epoch,
+                     samples_seen=t.samples_seen, batches=batches,
+                     loss=h.batch_loss[-1] if h.batch_loss else None,
+                     record=h.epochs[-1] if h.epochs else None, learning_rate=t.learning_rate,
+                     steps_per_s=self.rate.rate(), trace=self.last_trace, epoch_ended=epoch_ended)
+
+    # -- stepping --------------------------------------------------------------------------
+    def step_batch(self) -> StepTrace:
+        """`n`: one traced mini-batch (finishing a walked step first if one is open)."""
+        with self.lock:
+            self.cursor = None
+            done = self._finish_walk()
+            if done is not None:
+                return done
+            try:
+                _, trace, _ = self.trainer.step_batch(trace=True)
+            except DivergenceError as err:
+                self._record_divergence(err)
+                raise
+            assert trace is not None
+            self.phases = phases_of(trace)
+            self.phase_index = len(self.phases) - 1
+            self._after_traced(trace)
+            return trace
+
+    def phase_forward(self) -> Phase:
+        """`f`: the next phase of the current step (a new step starts after its update)."""
+        with self.lock:
+            self.cursor = None
+            if self.phase_index < len(self.phases) - 1:
+                self.phase_index += 1
+                return self.phases[self.phase_index]
+            if self._walk is None:
+                self.phases, self.phase_index = [], -1
+                self._walk = self.trainer.walk_step()
+            try:
+                ph = next(self._walk)
+            except DivergenceError as err:
+                self._walk = None
+                self._record_divergence(err)
+                raise
+            self.phases.append(ph)
+            self.phase_index = len(self.phases) - 1
+            if ph.kind == "update":
+                self._walk.close()  # type: ignore[attr-defined]
+                self._walk = None
+                self._after_traced(ph.trace)
+            return ph
+
+    def phase_back(self) -> Phase | None:
+        """`b`: the previous phase (display only; an applied update stays applied)."""
+        with self.lock:
+            self.cursor = None
+            if self.phase_index > 0:
+                self.phase_index -= 1
+            return self.phase
+
+    def play_chunk(self, max_batches: int | None = None, to_epoch_end: bool = False) -> Frame:
+        """Train for about CHUNK_SECONDS (or `max_batches`); traced when the speed is slow.
+
+        Raises DivergenceError (recorded in `diverged`) when training goes non-finite.
+        """
+        with self.lock:
+            self.cursor = None
+            self._finish_walk()
+            t = self.trainer
+            start_step, ended = t.step, False
+            deadline = time.perf_counter() + CHUNK_SECONDS
+            cap = max_batches if max_batches is not None else 1 << 30
+            traced = self.speed is not None and self.speed <= TRACE_RATE
+            try:
+                while t.step - start_step < cap:
+                    if traced:
+                        _, trace, rec = t.step_batch(trace=True)
+                        assert trace is not None
+                        self.phases = phases_of(trace)
+                        self.phase_index = len(self.phases) - 1
+                        self._after_traced(trace)
+                        ended = rec is not None
+                    else:
+                        losses, rec = t.play(cap - (t.step - start_step))
+                        self._snapshot(len(losses), float(losses[-1]))
+                        ended = rec is not None
+                    if (to_epoch_end and ended) or time.perf_counter() >= deadline:
+                        break
+            except DivergenceError as err:
+                self._record_divergence(err)
+                raise
+            if not traced:
+                self.diverged, self.last_trace = None, None
+                self.phases, self.phase_index = [], -1
+            return self.frame(t.step - start_step, ended)
+
+    # -- resets, learning rate, speed --------------------------------------------------------
+    def reset(self, new_seed: bool = False) -> int:
+        """`r`/`R`: fresh weights (same seed, or a new one) and training from the start."""
+        with self.lock:
+            self._close_walk()
+            seed = None
+            if new_seed:
+                seed = int(np.random.default_rng().integers(1, 2**31 - 1))
+            self.trainer.reset(seed)
+            self.timeline.clear()
+            self.rate.clear()
+            self.cursor, self.diverged, self.last_trace = None, None, None
+            self.phases, self.phase_index = [], -1
+            return self.trainer.net.seed
+
+    def nudge_learning_rate(self, up: bool) -> float:
+        """`[`/`]`: the next learning rate on the ladder below or above the current one."""
+        with self.lock:
+            lr = self.trainer.base_lr
+            options = [v for v in LR_LADDER if (v > lr * 1.0001 if up else v < lr * 0.9999)]
+            if options:
+                new = min(options) if up else max(options)
+                self.trainer.learning_rate = new
+                self._set_training(learning_rate=new)
+            return self.trainer.base_lr
+
+    def _set_training(self, **values: object) -> None:
+        s = self.scenario
+        self.session.scenario = s.model_copy(
+            update={"training": s.training.model_copy(update=values)})
+
+    def change_speed(self, faster: bool) -> str:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + (1 if faster else -1)))
+        return self.speed_label()
+
+    # -- history -----------------------------------------------------------------------------
+    def browse(self, delta: int) -> Snapshot | None:
+        """`←`/`→`: move through stored steps; past the newest returns to the live state."""
+        with self.lock:
+            n = len(self.timeline)
+            if n == 0:
+                return None
+            pos = n - 1 if self.cursor is None else self.cursor
+            pos += delta
+            if pos >= n - 1 and delta > 0:
+                self.cursor = None
+                return None
+            self.cursor = max(0, min(n - 1, pos))
+            return self.timeline[self.cursor]
+
+    @property
+    def browsed(self) -> Snapshot | None:
+        return self.timeline[self.cursor] if self.cursor is not None else None
+
+    def network_at(self, snap: Snapshot | None) -> Network:
+        """The live network, or a copy holding a stored snapshot's weights."""
+        net = self.trainer.net
+        if snap is None:
+            return net
+        if self._view_net is None or self._view_src is not net:
+            self._view_net = Network(net.input_dim, copy.deepcopy(net.layers), dtype=str(net.dtype),
+                                     seed=net.seed)
+            self._view_src = net
+        self._view_net.P[:] = snap.P
+        return self._view_net
+
+    def tensor_slices(self) -> tuple[list[str], list[tuple[int, int]]]:
+        """Names and flat (start, stop) ranges of every weight tensor."""
+        net = self.trainer.net
+        names, slices = [], []
+        for l, pos in enumerate(net.dense_positions):
+            fi, u, w0, b0 = (int(v) for v in net.layi[l + 1, :4])
+            names += [f"layer{pos}.W", f"layer{pos}.b"]
+            slices += [(w0, w0 + fi * u), (b0, b0 + u)]
+        return names, slices
+
+    # -- saving and checking -----------------------------------------------------------------
+    def save(self, folder: Path | None = None) -> tuple[Path, Path]:
+        """`s`: the scenario with its edits (TOML) and a checkpoint, both written atomically."""
+        folder = Path(folder) if folder is not None else self.work_dir
+        with self.lock:
+            src = self.scenario.source_path
+            local = src is not None and src.resolve().parent == folder.resolve()
+            stem = src.stem if local and src is not None else slug(self.scenario.meta.name)
+            toml_path, ckpt_path = folder / f"{stem}.toml", folder / f"{stem}.ckpt.npz"
+            save_scenario(self.scenario, toml_path)
+            save_weights(self.trainer, ckpt_path)
+            return toml_path, ckpt_path
+
+    def gradient_check(self) -> list[tuple[str, float]]:
+        """`g`: (tensor name, relative error) of analytic vs numerical gradients."""
+        from nnsim.engine.gradcheck import gradient_check
+        with self.lock:
+            rows = gradient_check(self.trainer)
+        out = []
+        for row in rows:
+            if isinstance(row, tuple):
+                out.append((str(row[0]), float(row[1])))
+            else:
+                out.append((row.name, float(row.rel_error)))
+        return out
+
+
+def save_weights(trainer: Trainer, path: Path) -> None:
+    """Write a checkpoint with the engine's atomic writer."""
+    from nnsim.engine.checkpoint import save_checkpoint
+    save_checkpoint(trainer, path)

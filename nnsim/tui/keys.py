@@ -1,0 +1,52 @@
+"""Every key of the app in one table: the help screen and docs/app.md are written from it."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Key(NamedTuple):
+    """One key: what to press, where it works, what it does."""
+
+    keys: str
+    where: str
+    what: str
+
+
+KEYS: tuple[Key, ...] = (
+    Key("space", "workspace", "play / pause continuous training"),
+    Key("n", "workspace", "train one mini-batch (traced: the card and stepper show its numbers)"),
+    Key("e", "workspace", "train to the end of the current epoch"),
+    Key("f", "workspace", "stepper: next phase of the step (forward, loss, backward, update)"),
+    Key("b", "workspace", "stepper: previous phase of the step"),
+    Key("r", "workspace", "reset the weights (same seed) and start over"),
+    Key("R", "workspace", "reset with a new random seed"),
+    Key("[  ]", "workspace", "learning rate down / up one notch"),
+    Key("-  +", "workspace", "training speed down / up (mini-batches per second)"),
+    Key("←  →", "workspace", "history: back / forward through the recent steps (weights, "
+        "gradients, loss, and what changed)"),
+    Key(",  .", "workspace", "previous / next sample shown in the network view and card"),
+    Key("s", "workspace", "save the scenario (TOML, with your edits) and a checkpoint"),
+    Key("g", "workspace", "gradient check: analytic vs numerical gradients"),
+    Key("1 2 3 4", "workspace", "show the network / stepper / boundary / plots"),
+    Key("l", "workspace", "hide / show the lesson panel"),
+    Key("m", "workspace", "hide / show the model panel"),
+    Key("d", "workspace", "boundary: discretised output on / off"),
+    Key("tab", "workspace", "move the focus (network view, model panel fields)"),
+    Key("↑ ↓  enter", "network view", "move the cursor over a layer's neurons; enter shows the card"),
+    Key("shift+← shift+→", "network view", "move the cursor to the previous / next layer"),
+    Key("escape", "workspace", "leave a field / go back to the gallery"),
+    Key("a  x", "model panel", "add a layer after / remove the highlighted layer"),
+    Key("ctrl+↑ ctrl+↓", "model panel", "move the highlighted layer up / down"),
+    Key("enter", "gallery", "open the highlighted scenario"),
+    Key("o", "anywhere", "open a scenario file"),
+    Key("?", "anywhere", "this help"),
+    Key("q", "anywhere", "quit"),
+)
+
+
+def markdown_table() -> str:
+    """The keys as a Markdown table (for docs/app.md)."""
+    rows = ["| keys | where | what |", "|---|---|---|"]
+    rows += [f"| `{k.keys}` | {k.where} | {k.what} |" for k in KEYS]
+    return "\n".join(rows)

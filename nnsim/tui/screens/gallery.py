@@ -1,0 +1,155 @@
+"""The gallery: built-in lessons and the scenario files of the current folder, with a preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
+
+from ..session import builtin_lessons, demo_scenario, local_scenarios
+from .panels import reflow
+
+
+@dataclass
+class Entry:
+    """One gallery item: a file (or the built-in demo when path is None)."""
+
+    label: str
+    path: Path | None
+    scenario: Scenario | None = None
+    error: ScenarioError | None = None
+
+
+def load_entry(path: Path | None) -> Entry:
+    """Read a scenario for the gallery; a broken file keeps its error for the preview."""
+    if path is None:
+        return Entry("Two circles (demo)", None, demo_scenario())
+    try:
+        s = load_scenario(path)
+        return Entry(s.meta.name, path, s)
+    except ScenarioError as err:
+        return Entry(f"{path.name} (broken)", path, None, err)
+
+
+def network_line(s: Scenario) -> str:
+    """"inputs → 4 tanh → 2 tanh → 1 tanh"."""
+    parts = ["inputs"]
+    for layer in s.layers:
+        if isinstance(layer, DenseLayer):
+            parts.append(f"{layer.units} {layer.activation}")
+        else:
+            parts.append(f"dropout {layer.rate:g}")
+    return " → ".join(parts)
+
+
+def preview_text(entry: Entry) -> Text:
+    """Description, network, data and training of a scenario (or its problems)."""
+    text = Text()
+    if entry.scenario is None:
+        text.append(f"{entry.label}\n\n", style="bold red")
+        problems = entry.error.problems if entry.error else []
+        text.append(f"{len(problems)} problem(s); enter shows them all:\n", style="red")
+        for p in problems[:8]:
+            text.append(f"• {p}\n")
+        return text
+    s = entry.scenario
+    text.append(s.meta.name + "\n", style="bold")
+    where = str(entry.path) if entry.path else "built in"
+    text.append(where + "\n\n", style="dim")
+    text.append(reflow(s.meta.description) + "\n\n")
+    d, t = s.data, s.training
+    text.append("Network  ", style="bold cyan")
+    text.append(network_line(s) + "\n")
+    text.append("Data     ", style="bold cyan")
+    extra = [f"{d.samples} samples" if d.samples else "", f"noise {d.noise:g}" if d.noise else "",
+             f"{d.test_fraction:.0%} test", f"features {', '.join(d.features)}" if d.features else ""]
+    text.append(", ".join([d.dataset] + [e for e in extra if e]) + "\n")
+    text.append("Training ", style="bold cyan")
+    text.append(f"{t.loss}, {t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, "
+                f"{t.epochs} epochs" + (f", {t.regularization} {t.regularization_rate:g}"
+                                        if t.regularization != "none" else "") + "\n")
+    goals = s.goals.model_dump(exclude_none=True)
+    if goals:
+        text.append("Goals    ", style="bold cyan")
+        text.append(", ".join(f"{k} = {v}" for k, v in goals.items()) + "\n")
+    return text
+
+
+class GalleryScreen(Screen[None]):
+    """Pick a lesson; enter opens it in the workspace."""
+
+    BINDINGS = [Binding("enter", "open_selected", "Open", show=True)]
+
+    def __init__(self, work_dir: Path) -> None:
+        super().__init__()
+        self.work_dir = work_dir
+        self.entries: list[Entry] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("nnsim — pick a lesson (enter opens, o opens a file, ? help, q quits)",
+                     id="gallery-title")
+        with Horizontal(id="gallery-main"):
+            yield OptionList(id="gallery-list")
+            with VerticalScroll(id="gallery-preview"):
+                yield Static("", id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(OptionList).focus()
+
+    def reload(self) -> None:
+        """List the built-in lessons, then this folder's files (the demo if there are none)."""
+        builtins = [load_entry(p) for p in builtin_lessons()] or [load_entry(None)]
+        local = [load_entry(p) for p in local_scenarios(self.work_dir)]
+        self.entries = builtins + local
+        options: list[Option | None] = [Option(e.label, id=f"e{i}") for i, e in enumerate(builtins)]
+        if local:
+            options.append(None)
+            options += [Option(f"{e.label}  ({e.path.name if e.path else ''})", id=f"e{len(builtins) + i}")
+                        for i, e in enumerate(local)]
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        ol.add_options(options)
+        ol.highlighted = 0
+        self._show(0)
+
+    def _entry(self, option_id: str | None) -> Entry | None:
+        if not option_id:
+            return None
+        return self.entries[int(option_id[1:])]
+
+    def _show(self, index: int) -> None:
+        entry = self.entries[index] if 0 <= index < len(self.entries) else None
+        self.query_one("#preview", Static).update(preview_text(entry) if entry else "")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = self._entry(event.option.id)
+        if entry is not None:
+            self.query_one("#preview", Static).update(preview_text(entry))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._open(self._entry(event.option.id))
+
+    def action_open_selected(self) -> None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is not None:
+            self._open(self._entry(ol.get_option_at_index(ol.highlighted).id))
+
+    def _open(self, entry: Entry | None) -> None:
+        if entry is None:
+            return
+        app = self.app
+        if entry.path is None:
+            app.open_scenario(entry.scenario)  # type: ignore[attr-defined]
+        else:
+            app.open_path(entry.path)  # type: ignore[attr-defined]

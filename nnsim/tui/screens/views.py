@@ -1,0 +1,145 @@
+"""Feeding the workspace's views from the lab: network, card, stepper, boundary/curve, plots.
+
+`Display` decides what to show (the live state, or a stored step while browsing history) and
+computes the numbers each widget takes; it holds no Textual state of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnsim.engine import Network, StepTrace
+
+from ..controller import Lab
+from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, StepperPanel, grid_points
+from ..widgets import curve_points, sample_activations
+
+
+@dataclass
+class Selection:
+    """Which neuron and which sample the views show."""
+
+    neuron: tuple[int, int] | None = None   # (dense layer or −1 for inputs, unit)
+    sample: int = 0                         # training-set index when there is no trace
+    row: int = 0                            # row of the traced batch when there is one
+
+
+def _probabilities(out: np.ndarray, lab: Lab) -> np.ndarray:
+    """Outputs as the boundary shows them: probabilities for logits, else as they are."""
+    t = lab.trainer
+    if not t.from_logits:
+        return out
+    if out.shape[1] == 1:
+        return 1.0 / (1.0 + np.exp(-np.clip(out, -60, 60)))
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Display:
+    """What the workspace draws for a lab and a selection."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.sel = Selection(sample=int(lab.scenario.view.sample or 0))
+
+    # -- which state ---------------------------------------------------------------------------
+    def net(self) -> Network:
+        return self.lab.network_at(self.lab.browsed)
+
+    def trace(self) -> StepTrace | None:
+        snap = self.lab.browsed
+        if snap is not None:
+            return snap.trace
+        return self.lab.last_trace
+
+    def highlight(self) -> tuple[str, int] | None:
+        err = self.lab.diverged
+        if err is not None and err.layer is not None:
+            return ("backward", int(err.layer) - 1)
+        ph = self.lab.phase if self.lab.browsed is None else None
+        if ph is not None and ph.kind in ("forward", "backward") and ph.layer is not None:
+            return (ph.kind, int(ph.layer))
+        return None
+
+    def x_row(self) -> np.ndarray:
+        x = self.lab.trainer.x_train
+        self.sel.sample %= len(x)
+        return x[self.sel.sample]
+
+    def activations(self, net: Network, trace: StepTrace | None) -> list[np.ndarray]:
+        """[x, a₁, …, a_L] of the traced sample, or of the selected sample now."""
+        if trace is not None and len(trace.layers) == net.n_dense:
+            r = min(self.sel.row, len(trace.indices) - 1)
+            return [trace.layers[0].a_in[r]] + [lt.a[r] for lt in trace.layers]
+        return sample_activations(net, self.x_row())
+
+    def move_sample(self, delta: int) -> str:
+        """`,`/`.`: the previous/next sample (a batch row when a trace is shown)."""
+        trace = self.trace()
+        if trace is not None:
+            self.sel.row = (self.sel.row + delta) % len(trace.indices)
+            return f"batch row {self.sel.row + 1} of {len(trace.indices)}"
+        self.sel.sample = (self.sel.sample + delta) % self.lab.trainer.n_train
+        return f"training sample #{self.sel.sample}"
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def draw_network(self, view: NetworkView, card: NeuronCard) -> None:
+        net, trace = self.net(), self.trace()
+        if trace is not None and len(trace.layers) != net.n_dense:
+            trace = None
+        view.set_network(net)
+        try:
+            view.set_values(self.activations(net, trace), self.highlight())
+        except ValueError:
+            view.set_values(None, self.highlight())
+        if self.sel.neuron is None:
+            return
+        layer, unit = self.sel.neuron
+        sizes = [net.input_dim] + [int(d.units) for d in net.dense]
+        if not (-1 <= layer < net.n_dense and 0 <= unit < sizes[layer + 1]):
+            self.sel.neuron = None
+            card.clear("select a neuron (arrows + enter in the network view)")
+            return
+        row = min(self.sel.row, len(trace.indices) - 1) if trace is not None else 0
+        card.show(net, layer, unit, trace, row, None if trace is not None else self.x_row())
+
+    def draw_stepper(self, panel: StepperPanel) -> None:
+        lab = self.lab
+        phase = lab.phase if lab.browsed is None else None
+        if lab.browsed is not None and lab.browsed.trace is not None:
+            from ..controller import phases_of
+            phase = phases_of(lab.browsed.trace)[-1]
+        t = lab.trainer
+        trace_row = min(self.sel.row, len(phase.trace.indices) - 1) if phase is not None else 0
+        panel.show_phase(phase, trace_row, t.loss.name, t.optimizer.name)
+
+    def set_boundary_data(self, view: BoundaryView) -> None:
+        ds = self.lab.session.dataset
+        if ds.points_train is None:
+            return
+        k = int(ds.n_classes or 2)
+        view.set_data(ds.points_train, ds.y_train, ds.points_test, ds.y_test, n_classes=k)
+
+    def draw_boundary(self, view: BoundaryView) -> None:
+        ds, net = self.lab.session.dataset, self.net()
+        cols, rows = view.grid_shape()
+        if cols <= 0 or rows <= 0 or ds.points_train is None:
+            return
+        pts = grid_points(view.extent, cols, rows)
+        out = _probabilities(net.predict(ds.transform(pts)).astype(np.float64), self.lab)
+        signed = bool(self.lab.trainer.pm1) or ds.task == "regression"
+        field = out.reshape(rows, cols, -1)
+        view.set_field(field[:, :, 0] if field.shape[2] == 1 else field, signed=signed)
+
+    def set_curve_data(self, view: CurveView) -> None:
+        ds = self.lab.session.dataset
+        if ds.points_train is not None:
+            view.set_data(ds.points_train, ds.y_train, ds.points_test, ds.y_test)
+
+    def draw_curve(self, view: CurveView) -> None:
+        ds, net = self.lab.session.dataset, self.net()
+        xs = curve_points(view.x_range)
+        ys = net.predict(ds.transform(xs))[:, 0]
+        view.set_curve(xs[:, 0], ys)

@@ -1,0 +1,402 @@
+"""The workspace: lesson, model panel, network + card, stepper, boundary, plots, status bar.
+
+Training plays in a thread worker that calls `Lab.play_chunk` (a few tens of milliseconds each)
+and posts `Progress`; the screen redraws on a timer at most `FPS` times a second, heavier views
+less often. Every other control is a short call on the lab from the UI thread.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from nnsim.engine import DivergenceError
+
+from ..controller import Frame, Lab
+from ..pacing import Pacer
+from ..timeline import changes
+from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
+from .dialogs import GradCheckDialog
+from .model_panel import ModelPanel
+from .panels import LessonPanel, diagnosis_text, status_text
+from .views import Display
+
+FPS = 25                      # redraw timer rate (frames per second at most)
+SLOW_VIEWS = {"tab-boundary": 0.1, "tab-plots": 0.3}   # minimum seconds between their redraws
+TABS = ("tab-network", "tab-stepper", "tab-boundary", "tab-plots")
+
+
+class WorkspaceScreen(Screen[None]):
+    """One scenario being trained."""
+
+    BINDINGS = [
+        Binding("space", "play", "Play/pause"),
+        Binding("n", "step", "Batch"),
+        Binding("e", "epoch", "Epoch"),
+        Binding("f", "phase(1)", "Phase→"),
+        Binding("b", "phase(-1)", "←Phase"),
+        Binding("r", "reset(False)", "Reset", show=False),
+        Binding("R", "reset(True)", "New seed", show=False),
+        Binding("left_square_bracket", "lr(False)", "lr−", show=False),
+        Binding("right_square_bracket", "lr(True)", "lr+", show=False),
+        Binding("plus,equals_sign", "speed(True)", "Faster", show=False),
+        Binding("minus", "speed(False)", "Slower", show=False),
+        Binding("left", "history(-1)", "History", show=False, priority=True),
+        Binding("right", "history(1)", "History", show=False, priority=True),
+        Binding("shift+left", "column(-1)", "Layer", show=False),
+        Binding("shift+right", "column(1)", "Layer", show=False),
+        Binding("comma", "sample(-1)", "Sample", show=False),
+        Binding("full_stop", "sample(1)", "Sample", show=False),
+        Binding("s", "save", "Save"),
+        Binding("g", "gradcheck", "Grad check", show=False),
+        Binding("1", "tab(0)", "Network", show=False),
+        Binding("2", "tab(1)", "Stepper", show=False),
+        Binding("3", "tab(2)", "Boundary", show=False),
+        Binding("4", "tab(3)", "Plots", show=False),
+        Binding("l", "toggle('#lesson')", "Lesson", show=False),
+        Binding("m", "toggle('#model')", "Model", show=False),
+        Binding("d", "discretize", "Discrete", show=False),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    @dataclass
+    class Progress(Message):
+        """A play chunk finished (a burst collapses to the newest)."""
+
+        frame: Frame
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, WorkspaceScreen.Progress)
+
+    @dataclass
+    class Diverged(Message):
+        error: DivergenceError
+
+    @dataclass
+    class Stopped(Message):
+        """The play worker ended (cancelled, epoch finished, or failed)."""
+
+        error: str | None = None
+
+    def __init__(self, lab: Lab) -> None:
+        super().__init__()
+        self.lab = lab
+        self.views = Display(lab)
+        self.playing = False
+        self.frame = lab.frame()
+        self._dirty = True
+        self._drawn_at: dict[str, float] = {}
+        self._notice = ""
+
+    # -- layout ------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        kind = self.lab.session.dataset.input_kind
+        with Horizontal(id="ws-main"):
+            yield LessonPanel(id="lesson")
+            with TabbedContent(id="tabs", initial=self._initial_tab()):
+                with TabPane("1 Network", id="tab-network"):
+                    with Vertical(id="network-pane"):
+                        # NetworkView alone in its box: Textual moves the focus of a hidden
+                        # widget to a visible sibling, which would switch the tab back.
+                        with Vertical(id="netview-box"):
+                            yield NetworkView(id="netview")
+                        yield NeuronCard(id="card")
+                with TabPane("2 Stepper", id="tab-stepper"):
+                    yield StepperPanel(id="stepper")
+                with TabPane("3 Boundary", id="tab-boundary"):
+                    if kind == "plane":
+                        yield BoundaryView(id="boundary")
+                    elif kind == "line":
+                        yield CurveView(id="curve")
+                    else:
+                        yield Static(f"The decision boundary needs 2-D (plane) or 1-D (line) inputs; "
+                                     f"this data set has {self.lab.trainer.net.input_dim} inputs.",
+                                     id="no-boundary")
+                with TabPane("4 Plots", id="tab-plots"):
+                    yield PlotsPanel(id="plots")
+            yield ModelPanel(self.lab, id="model")
+        yield Static("", id="notice")
+        yield Static("", id="status")
+        yield Footer()
+
+    def _initial_tab(self) -> str:
+        panel = self.lab.scenario.view.panel
+        return {"stepper": "tab-stepper", "boundary": "tab-boundary",
+                "plots": "tab-plots"}.get(panel or "", "tab-network")
+
+    def on_mount(self) -> None:
+        self.query_one(LessonPanel).show(self.lab)
+        self._set_data()
+        self.query_one("#notice").display = False
+        if self.app.size.width < 110:
+            self.query_one("#lesson").display = False
+        self.set_interval(1 / FPS, self._tick)
+        view = self.query_one(NetworkView)
+        view.focus()
+        self.views.sel.neuron = (self.lab.trainer.net.n_dense - 1, 0)
+        view.set_network(self.lab.trainer.net)
+        view.select(*self.views.sel.neuron)
+        self._redraw(force=True)
+
+    def _set_data(self) -> None:
+        for view in self.query(BoundaryView):
+            self.views.set_boundary_data(view)
+        for curve in self.query(CurveView):
+            self.views.set_curve_data(curve)
+
+    # -- drawing -----------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self._dirty:
+            self._redraw()
+
+    def _redraw(self, force: bool = False) -> None:
+        """Status bar always; the visible view (slow views at most every SLOW_VIEWS seconds)."""
+        if not self.is_mounted:
+            return
+        now = time.perf_counter()
+        self._dirty = False
+        lab, d = self.lab, self.views
+        self.query_one("#status", Static).update(status_text(lab, self.frame, self.playing),
+                                                 layout=False)   # fixed height: no re-layout
+        if self.query_one("#lesson").display:
+            self.query_one(LessonPanel).show_goals(lab)
+        tab = self.query_one(TabbedContent).active
+        wait = SLOW_VIEWS.get(tab, 0.0)
+        if not force and now - self._drawn_at.get(tab, 0.0) < wait:
+            self._dirty = True
+            return
+        self._drawn_at[tab] = now
+        if tab == "tab-network":
+            d.draw_network(self.query_one(NetworkView), self.query_one(NeuronCard))
+        elif tab == "tab-stepper":
+            d.draw_stepper(self.query_one(StepperPanel))
+        elif tab == "tab-boundary":
+            for view in self.query(BoundaryView):
+                d.draw_boundary(view)
+            for curve in self.query(CurveView):
+                d.draw_curve(curve)
+        elif tab == "tab-plots":
+            net = d.net()
+            self.query_one(PlotsPanel).update_history(lab.trainer.history, net.get_weights())
+
+    def refresh_all(self) -> None:
+        """After a reset, an edit or a step: new frame, redraw now."""
+        self.frame = self.lab.frame()
+        self._redraw(force=True)
+
+    def notice(self, text: str | Text, error: bool = False) -> None:
+        """One line above the status bar (hidden when empty)."""
+        box = self.query_one("#notice", Static)
+        if str(text) == self._notice:
+            return
+        self._notice = str(text)
+        box.update(text)
+        box.display = bool(str(text))
+        box.set_class(error, "-error")
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        if self.query_one(TabbedContent).active == "tab-network" and self.focused is None:
+            self.query_one(NetworkView).focus()
+        self._redraw(force=True)
+
+    @on(BoundaryView.GridResized)
+    def _grid_resized(self) -> None:
+        self._dirty = True
+
+    @on(NetworkView.NeuronSelected)
+    def _neuron_selected(self, event: NetworkView.NeuronSelected) -> None:
+        self.views.sel.neuron = (event.layer, event.unit)
+        self._redraw(force=True)
+
+    @on(ModelPanel.Changed)
+    def _model_changed(self, event: ModelPanel.Changed) -> None:
+        self.notice(Text(event.outcome.message, style="yellow" if event.outcome.reinitialised else ""))
+        if event.outcome.reinitialised:
+            self.notify(event.outcome.message, title="Weights re-initialised", severity="warning")
+        self.refresh_all()
+
+    # -- the play worker -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="play", exit_on_error=False)
+    def _play_worker(self, to_epoch_end: bool) -> None:
+        worker = get_current_worker()
+        pacer = Pacer()
+        error: str | None = None
+        while not worker.is_cancelled:
+            due = pacer.due(None if to_epoch_end else self.lab.speed)
+            if due == 0:
+                worker.cancelled_event.wait(pacer.wait_time())
+                continue
+            try:
+                frame = self.lab.play_chunk(due, to_epoch_end)
+            except DivergenceError as err:
+                self.post_message(self.Diverged(err))
+                return
+            except Exception as exc:  # noqa: BLE001 - reported, the app keeps running
+                error = f"{type(exc).__name__}: {exc}"
+                break
+            pacer.add(frame.batches)
+            self.post_message(self.Progress(frame))
+            if to_epoch_end and frame.epoch_ended:
+                break
+        self.post_message(self.Stopped(error))
+
+    def start_playing(self, to_epoch_end: bool = False) -> None:
+        if self.lab.diverged is not None:
+            self.notice("")
+        self.playing = True
+        self._play_worker(to_epoch_end)
+        self._dirty = True
+
+    def stop_playing(self) -> None:
+        if self.playing:
+            self.workers.cancel_group(self, "play")
+            self.playing = False
+            self._dirty = True
+
+    def on_workspace_screen_progress(self, message: Progress) -> None:
+        self.frame = message.frame
+        self._dirty = True
+
+    def on_workspace_screen_stopped(self, message: Stopped) -> None:
+        self.playing = False
+        self.frame = self.lab.frame()
+        if message.error:
+            self.notice(f"Training stopped: {message.error}", error=True)
+        self._dirty = True
+
+    def on_workspace_screen_diverged(self, message: Diverged) -> None:
+        self.playing = False
+        self.show_divergence(message.error)
+
+    def show_divergence(self, err: DivergenceError) -> None:
+        """Pause, mark the layer and the step, say what to try; the app keeps running."""
+        self.notice(diagnosis_text(err), error=True)
+        self.notify(f"Diverged at step {err.step}, layer {err.layer}: paused.", severity="error")
+        self.refresh_all()
+
+    # -- actions -----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Arrow keys stay with text fields and menus; elsewhere they move through history."""
+        if action == "history" and isinstance(self.focused, (Input, Select)):
+            return False
+        return True
+
+    def _guarded(self, fn: object, *args: object) -> object:
+        self.stop_playing()
+        try:
+            result = fn(*args)  # type: ignore[operator]
+        except DivergenceError as err:
+            self.show_divergence(err)
+            return None
+        self.notice("")
+        self.refresh_all()
+        return result
+
+    def action_play(self) -> None:
+        if self.playing:
+            self.stop_playing()
+        else:
+            self.start_playing()
+
+    def action_step(self) -> None:
+        self._guarded(self.lab.step_batch)
+
+    def action_epoch(self) -> None:
+        self.stop_playing()
+        self.start_playing(to_epoch_end=True)
+
+    def action_phase(self, delta: int) -> None:
+        ph = self._guarded(self.lab.phase_forward if delta > 0 else self.lab.phase_back)
+        if ph is not None and self.query_one(TabbedContent).active == "tab-network":
+            self.query_one(TabbedContent).active = "tab-stepper"
+            self._redraw(force=True)
+
+    def action_reset(self, new_seed: bool) -> None:
+        seed = self._guarded(self.lab.reset, new_seed)
+        self.notice(f"Weights re-initialised with seed {seed}; training starts over.")
+
+    def action_lr(self, up: bool) -> None:
+        lr = self.lab.nudge_learning_rate(up)
+        self.query_one(ModelPanel).sync()
+        self.notice(f"learning rate {lr:g} (live)")
+        self.refresh_all()
+
+    def action_speed(self, faster: bool) -> None:
+        self.notice(f"speed {self.lab.change_speed(faster)} mini-batches per second")
+        self._dirty = True
+
+    def action_history(self, delta: int) -> None:
+        self.stop_playing()
+        snap = self.lab.browse(delta)
+        if snap is None:
+            self.notice("live: the newest step" if len(self.lab.timeline) else "no steps stored yet")
+        else:
+            i = self.lab.cursor or 0
+            text = Text(f"step {snap.step} (epoch {snap.epoch}, batch {snap.batch}), "
+                        f"mini-batch loss {snap.loss:.4f}", style="bold")
+            if i > 0:
+                names, slices = self.lab.tensor_slices()
+                moved = changes(self.lab.timeline[i - 1], snap, names, slices)
+                text.append(f"; change since step {self.lab.timeline[i - 1].step}: ")
+                text.append(", ".join(f"{c.name} ‖Δ‖={c.change:.3g}" for c in moved[:6]))
+            self.notice(text)
+        self.refresh_all()
+
+    def action_column(self, delta: int) -> None:
+        self.query_one(NetworkView).action_move(delta, 0)
+
+    def action_sample(self, delta: int) -> None:
+        self.notice(self.views.move_sample(delta))
+        self.refresh_all()
+
+    def action_save(self) -> None:
+        self.stop_playing()
+        try:
+            toml_path, ckpt_path = self.lab.save()
+        except OSError as exc:
+            self.notice(f"Could not save: {exc}", error=True)
+            return
+        self.notice(f"saved {toml_path.name} and {ckpt_path.name} in {toml_path.parent}")
+        self.notify(f"Saved {toml_path} and {ckpt_path}", title="Saved")
+
+    def action_gradcheck(self) -> None:
+        self.stop_playing()
+        try:
+            rows = self.lab.gradient_check()
+        except (ValueError, ImportError) as exc:
+            self.notice(f"Gradient check failed: {exc}", error=True)
+            return
+        self.app.push_screen(GradCheckDialog(rows))
+
+    def action_tab(self, index: int) -> None:
+        self.query_one(TabbedContent).active = TABS[index]
+
+    def action_toggle(self, selector: str) -> None:
+        panel = self.query_one(selector)
+        panel.display = not panel.display
+        self._redraw(force=True)
+
+    def action_discretize(self) -> None:
+        for view in self.query(BoundaryView):
+            view.discretize = not view.discretize
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, (Input, Select)) or self.focused in self.query_one(ModelPanel).query("*"):
+            self.query_one(NetworkView).focus()
+            return
+        self.stop_playing()
+        self.app.action_gallery()  # type: ignore[attr-defined]
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "play")

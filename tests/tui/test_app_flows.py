@@ -1,0 +1,204 @@
+"""Pilot tests: gallery, opening files, broken files, model edits, divergence, loading."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from textual.widgets import Input, OptionList
+
+from nnsim.tui.screens import ErrorDialog, GalleryScreen, LoadingScreen, OpenDialog, WorkspaceScreen
+from nnsim.tui.screens.model_panel import ModelPanel
+from nnsim.tui.widgets import NetworkView
+
+
+async def type_into(pilot, app, selector: str, text: str) -> None:
+    """Replace a model-panel field's text and press enter."""
+    field = app.screen.query_one(selector, Input)
+    field.focus()
+    await pilot.pause()
+    field.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def test_gallery_lists_lessons_and_local_files_and_opens_one(make_app, files, tools):
+    async def body(app, pilot):
+        assert isinstance(app.screen, GalleryScreen)
+        labels = [e.label for e in app.screen.entries]
+        assert "Too hot" in labels and any("broken" in label for label in labels)
+        preview = str(app.screen.query_one("#preview").render())
+        assert "Network" in preview and "Data" in preview
+        ol = app.screen.query_one(OptionList)
+        ol.highlighted = labels.index("Too hot")
+        await pilot.pause()
+        assert "8 relu" in str(app.screen.query_one("#preview").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tools.workspace(app).lab.scenario.meta.name == "Too hot"
+        await pilot.press("escape")              # back to the gallery
+        await pilot.pause()
+        assert isinstance(app.screen, GalleryScreen)
+
+    tools.drive(make_app(), body)
+
+
+def test_broken_file_opens_the_error_dialog(make_app, files, tools):
+    async def body(app, pilot):
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        text = "\n".join(dialog.problems)
+        assert "circel" in text and "units" in text and "learning_rate" in text
+        assert len(dialog.problems) >= 3
+        await pilot.press("escape")
+        assert isinstance(app.screen, GalleryScreen)
+
+    tools.drive(make_app(files["broken"]), body)
+
+
+def test_o_opens_another_file(make_app, files, tools):
+    async def body(app, pilot):
+        await pilot.press("o")
+        assert isinstance(app.screen, OpenDialog)
+        app.screen.query_one("#open-path", Input).value = "diverging.toml"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tools.workspace(app).lab.scenario.meta.name == "Too hot"
+        await pilot.press("o")
+        app.screen.query_one("#open-path", Input).value = str(files["broken"])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorDialog)
+        await pilot.press("escape")
+        assert tools.workspace(app).lab.scenario.meta.name == "Too hot"
+
+    tools.drive(make_app(files["demo"]), body)
+
+
+def test_editing_a_layer_changes_the_network(make_app, files, tools):
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        await pilot.press("n", "n")
+        await type_into(pilot, app, "#ly-units", "6")
+        net = ws.lab.trainer.net
+        assert [d.units for d in net.dense] == [6, 2, 1]
+        assert ws.lab.trainer.step == 0
+        assert "re-initialised" in tools.notice(app)
+        assert ws.query_one(NetworkView)._sizes == [2, 6, 2, 1]
+        panel = ws.query_one(ModelPanel)
+        panel.action_add_layer()                   # after layer 1
+        await pilot.pause()
+        assert [d.units for d in ws.lab.trainer.net.dense] == [6, 4, 2, 1]
+        panel.layer_index = 1
+        panel.action_move_layer(-1)
+        assert [d.units for d in ws.lab.trainer.net.dense] == [4, 6, 2, 1]
+        panel.action_remove_layer()
+        assert [d.units for d in ws.lab.trainer.net.dense] == [6, 2, 1]
+        ws.query_one("#ly-activation").value = "relu"   # same shapes: weights kept
+        await pilot.pause()
+        assert ws.lab.trainer.net.dense[0].activation == "relu"
+        assert "weights kept" in tools.notice(app)
+
+    tools.drive(make_app(files["demo"]), body)
+
+
+def test_bad_values_are_refused_inline(make_app, files, tools):
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        lab = ws.lab
+        await type_into(pilot, app, "#tr-learning_rate", "-1")
+        err = ws.query_one("#err-tr-learning_rate")
+        assert err.display and "> 0" in str(err.render())
+        assert lab.trainer.learning_rate == 0.03
+        assert ws.query_one("#tr-learning_rate").has_class("-refused")
+        await type_into(pilot, app, "#ly-units", "lots")
+        assert "whole number" in str(ws.query_one("#err-ly-units").render())
+        assert lab.trainer.net.dense[0].units == 4
+        ws.query_one(ModelPanel).layer_index = 2          # the output layer
+        ws.query_one(ModelPanel).sync()
+        await type_into(pilot, app, "#ly-units", "3")
+        assert "output layer needs" in str(ws.query_one("#err-ly-units").render())
+        await type_into(pilot, app, "#tr-learning_rate", "0.1")
+        assert not ws.query_one("#err-tr-learning_rate").display
+        assert lab.trainer.learning_rate == 0.1
+
+    tools.drive(make_app(files["demo"]), body)
+
+
+def test_live_settings_do_not_reset(make_app, files, tools):
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        lab = ws.lab
+        await pilot.press("n", "n", "n")
+        await type_into(pilot, app, "#tr-batch_size", "25")
+        assert lab.trainer.batch_size == 25 and lab.trainer.step == 3
+        ws.query_one("#tr-optimizer").value = "momentum"
+        await pilot.pause()
+        assert lab.trainer.optimizer.name == "momentum" and lab.trainer.step == 3
+        assert ws.query_one("#row-tr-momentum").display
+        await type_into(pilot, app, "#tr-momentum", "0.5")
+        assert lab.trainer.optimizer.options["momentum"] == 0.5
+        ws.query_one("#tr-regularization").value = "l2"
+        await pilot.pause()
+        await type_into(pilot, app, "#tr-regularization_rate", "0.01")
+        assert (lab.trainer.reg_name, lab.trainer.reg_rate) == ("l2", 0.01)
+        assert lab.trainer.step == 3 and "live" in tools.notice(app)
+
+    tools.drive(make_app(files["demo"]), body)
+
+
+def test_divergence_pauses_with_a_diagnosis(make_app, files, tools):
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        await pilot.press("space")
+        await tools.wait_for(pilot, lambda: ws.lab.diverged is not None and not ws.playing)
+        err = ws.lab.diverged
+        text = tools.notice(app)
+        assert f"diverged at step {err.step}" in text and f"layer {err.layer}" in text
+        assert "learning rate" in text
+        assert "DIVERGED" in tools.status(app)
+        assert ws.views.highlight() == ("backward", err.layer - 1)
+        # the app keeps running: lower the rate, reset, train again
+        for _ in range(6):
+            await pilot.press("left_square_bracket")
+        await pilot.press("r", "n", "n")
+        assert ws.lab.diverged is None and ws.lab.trainer.step == 2
+        assert "DIVERGED" not in tools.status(app)
+
+    tools.drive(make_app(files["diverging"]), body)
+
+
+def test_divergence_when_stepping(make_app, files, tools):
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        ws.lab.trainer.net.P[:] = 1e38           # huge weights overflow at once
+        await pilot.press("n")
+        assert ws.lab.diverged is not None
+        assert "diverged" in tools.notice(app)
+        await pilot.press("f")
+        assert ws.lab.diverged is not None and not ws.lab.walking
+
+    tools.drive(make_app(files["diverging"]), body)
+
+
+def test_loading_screen_warms_the_kernels_then_shows_the_gallery(make_app, tools):
+    async def body(app, pilot):
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=120)
+        assert app.warm_seconds is not None
+
+    app = make_app(warmup=True)
+    assert not isinstance(app.screen if app.is_running else None, LoadingScreen)
+    tools.drive(app, body)
+
+
+def test_headless_modules_do_not_import_textual():
+    code = ("import sys, nnsim.tui.controller, nnsim.tui.edits, nnsim.tui.session, "
+            "nnsim.tui.timeline, nnsim.tui.warmup, nnsim.tui.pacing, nnsim.tui.keys;"
+            "assert 'textual' not in sys.modules, 'textual imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_app_is_importable_without_starting():
+    from nnsim.tui import NnsimApp, run_app
+    assert callable(run_app) and NnsimApp.__name__ == "NnsimApp"
+    assert WorkspaceScreen.BINDINGS
