@@ -1,0 +1,110 @@
+"""`nnsim check FILE`: validate, then a Keras-style summary of the network, data, training, goals."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nnsim.engine import Dense
+from nnsim.scenarios import Scenario, load_scenario
+from nnsim.scenarios.build import Session, build_session
+from nnsim.scenarios.goals import goal_texts
+
+from .common import EXIT_OK, stdout_console
+from .library import first_sentence
+
+
+def model_table(session: Session) -> Table:
+    """`Layer (type) | Output Shape | Param #`, plus what each layer does."""
+    net = session.network
+    table = Table(box=box.HEAVY_HEAD, title=None, show_lines=False)
+    table.add_column("Layer (type)", no_wrap=True)
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("Details", no_wrap=True)
+    table.add_row(Text("input (Input)"), Text(f"(None, {net.input_dim})"), Text("0"),
+                  Text(", ".join(session.dataset.feature_names)[:40]))
+    for row, layer in zip(net.summary(), net.layers):
+        if isinstance(layer, Dense):
+            detail = f"{layer.activation}, init {layer.init}"
+            if not layer.use_bias:
+                detail += ", no bias"
+        else:
+            detail = f"rate {layer.rate:g}"
+        table.add_row(Text(f"{row.name} ({row.type})"), Text(row.output_shape),
+                      Text(f"{row.params:,}"), Text(detail))
+    return table
+
+
+def _task(session: Session) -> str:
+    ds = session.dataset
+    if ds.task == "regression":
+        return "regression" + (f", target {ds.target_name}" if ds.target_name else "")
+    kind = "binary" if ds.task == "binary" else "multi-class"
+    return f"{kind} classification, {ds.n_classes} classes"
+
+
+def _options(opts: dict) -> str:
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in opts.items())
+
+
+def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]]:
+    """The data, training and goals sections as (title, lines)."""
+    ds, tr, d, t = session.dataset, session.trainer, scenario.data, scenario.training
+    data = [f"dataset: {d.dataset} ({_task(session)})",
+            f"samples: {ds.n_train} train / {ds.n_test} test (test fraction {d.test_fraction:g})",
+            f"inputs: {ds.input_dim} ({', '.join(ds.feature_names)})"]
+    extras = []
+    if d.noise:
+        extras.append(f"noise {d.noise:g}")
+    if d.normalize:
+        extras.append("normalized (mean 0, std 1)")
+    if d.path:
+        extras.append(f"file {d.path}")
+    if extras:
+        data.append(", ".join(extras))
+
+    loss = t.loss + (" (from logits)" if t.from_logits else "")
+    opt = t.optimizer + (f" ({_options(t.optimizer_options())})" if t.optimizer_options() else "")
+    sched = t.schedule.name + (f" ({_options(t.schedule.options())})" if t.schedule.options() else "")
+    reg = t.regularization if t.regularization == "none" else f"{t.regularization}, rate {t.regularization_rate:g}"
+    bpe = -(-ds.n_train // t.batch_size)
+    training = [f"loss: {loss}, metric: {tr.metric}",
+                f"optimizer: {opt}, learning rate {t.learning_rate:g}",
+                f"schedule: {sched}",
+                f"regularization: {reg}",
+                f"batch size {t.batch_size} ({bpe} batches per epoch), {t.epochs} epochs, "
+                f"{'shuffled' if t.shuffle else 'not shuffled'}",
+                f"dtype {t.dtype}, seed {scenario.meta.seed}"]
+    goals = [f"- {text}" for _, text in goal_texts(scenario.goals)] or ["none"]
+    return [("Data", data), ("Training", training), ("Goals", goals)]
+
+
+def print_summary(console: Console, path: Path, scenario: Scenario, session: Session) -> None:
+    console.print(Text(f"{path}: valid scenario", style="green"))
+    console.print(Text(f'Model: "{scenario.meta.name}"', style="bold"))
+    if scenario.meta.description.strip():
+        console.print(Text(first_sentence(scenario.meta.description, limit=200), style="italic"))
+    console.print(model_table(session))
+    n = session.network.n_params
+    console.print(f" Total params: {n:,}")
+    console.print(f" Trainable params: {n:,}")
+    console.print(" Non-trainable params: 0")
+    for title, lines in describe(scenario, session):
+        console.print()
+        console.print(Text(title, style="bold"))
+        for line in lines:
+            console.print(Text("  " + line))
+
+
+def check_command(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    scenario = load_scenario(path)
+    session = build_session(scenario)
+    print_summary(stdout_console(), path, scenario, session)
+    return EXIT_OK

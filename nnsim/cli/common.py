@@ -1,0 +1,76 @@
+"""Shared pieces of the command line: the usage error, output helpers, atomic text writes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+EXIT_OK = 0
+EXIT_FAILED = 1      # goals not met, unexpected divergence, gradient check failed
+EXIT_USAGE = 2       # bad input: file, value, option
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input found by the CLI itself (an option's value, an output path): exit status 2."""
+
+
+def stdout_console() -> Console:
+    """A console on the current sys.stdout (looked up when printing, so test capture works).
+
+    `soft_wrap` keeps long lines whole when the output is a pipe or a file."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def can_encode(text: str, stream=None) -> bool:
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def mark(met: bool) -> str:
+    """✓ / ✗, or OK / X where the output cannot show them."""
+    if can_encode("✓✗"):
+        return "✓" if met else "✗"
+    return "OK" if met else "X"
+
+
+def err(message: str) -> None:
+    """One error line on stderr, prefixed like argparse's."""
+    print(f"nnsim: error: {message}", file=sys.stderr)
+
+
+def check_output_path(path: Path, what: str) -> Path:
+    """Fail early (before training) if `path` cannot be written: its folder must exist and be
+    writable, and the path must not be a folder."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder; give a file name")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {what} {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write {what} {path}: folder {parent} is not writable")
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to a temp file beside `path`, then rename it over `path`."""
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,87 @@
+"""The built-in lessons: the scenario files shipped in the repository's top-level `scenarios/`.
+
+Headless (no rich, no textual), so the app can use it too:
+
+```python
+from nnsim.cli.library import builtin_lessons
+for path, scenario in builtin_lessons():      # the lessons that validate, sorted by file name
+    print(path.name, scenario.meta.name, first_sentence(scenario.meta.description))
+```
+
+`scan_lessons()` also returns the files that fail to validate, with their error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nnsim
+from nnsim.scenarios import Scenario, ScenarioError, load_scenario
+
+
+def builtin_lessons_dir() -> Path:
+    """The folder of built-in lessons: `scenarios/` beside the `nnsim` package (it may not exist)."""
+    return Path(nnsim.__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class LessonFile:
+    """One lesson file: its scenario, or the error that stopped it from loading."""
+
+    path: Path
+    scenario: Scenario | None
+    error: ScenarioError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None
+
+
+def scan_lessons(folder: Path | None = None) -> list[LessonFile]:
+    """Every `*.toml` file in `folder` (default: the built-in lessons), sorted by file name.
+    A missing folder gives an empty list."""
+    folder = builtin_lessons_dir() if folder is None else Path(folder)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(p for p in folder.glob("*.toml") if p.is_file()):
+        try:
+            out.append(LessonFile(path, load_scenario(path), None))
+        except ScenarioError as exc:
+            out.append(LessonFile(path, None, exc))
+    return out
+
+
+def builtin_lessons(folder: Path | None = None) -> list[tuple[Path, Scenario]]:
+    """(path, scenario) for every built-in lesson that validates, sorted by file name."""
+    return [(f.path, f.scenario) for f in scan_lessons(folder) if f.scenario is not None]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(text: str, limit: int = 120) -> str:
+    """The description's first sentence on one line, cut to `limit` characters."""
+    flat = " ".join(text.split())
+    if not flat:
+        return ""
+    sentence = _SENTENCE_END.split(flat, maxsplit=1)[0]
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rstrip() + "…"
+    return sentence
+
+
+def first_problem(error: ScenarioError) -> str:
+    """A short form of a load error for a one-line listing: the first problem, and a count."""
+    if not error.problems:
+        return str(error)
+    p = error.problems[0]
+    text = str(p)
+    prefix = p.file if p.line is None else f"{p.file}:{p.line}"
+    text = text.removeprefix(prefix + ": ")
+    if p.line is not None:
+        text = f"line {p.line}: {text}"
+    more = len(error.problems) - 1
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")

@@ -1,0 +1,302 @@
+"""The `nnsim` command: open the app, list lessons, check, run and gradient-check scenario files.
+
+`main(argv)` returns the exit status (0 success, 1 goals not met / unexpected divergence /
+gradient check failed, 2 bad input, 130 interrupted) and never shows a traceback for a user
+error. Set NNSIM_DEBUG=1 to see one anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from nnsim import __version__
+
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
+
+COMMANDS = ("list", "check", "run", "gradcheck")
+GRADCHECK_TOLERANCE = 1e-6
+
+EPILOG = """\
+examples:
+  nnsim                                   open the app on the lesson gallery
+  nnsim scenarios/06-two-circles.toml     open the app on a scenario file
+  nnsim list                              the built-in lessons
+  nnsim check my.toml                     validate and summarise a scenario
+  nnsim run my.toml --epochs 50 --history h.json
+  nnsim gradcheck my.toml
+
+exit status: 0 success (run: every goal met), 1 goals not met, training diverged where no goal
+expected it, or gradient check failed, 2 bad input (file, value, option), 130 interrupted.
+See docs/cli.md."""
+
+
+def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            allowed = f">= {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"must be an integer {allowed}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnsim", usage="%(prog)s [-h] [--version] [FILE.toml | COMMAND ...]",
+        description="nnsim: a terminal laboratory for learning how neural networks learn.\n\n"
+                    "  nnsim             open the app on the lesson gallery\n"
+                    "  nnsim FILE.toml   open the app on a scenario file\n"
+                    "  nnsim COMMAND     one of the commands below (nnsim COMMAND --help)",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"nnsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    sub.add_parser("list", prog="nnsim list", help="the built-in lessons with a one-line summary each",
+                   description="List the built-in lessons (the scenarios/ folder) with a "
+                               "one-line summary each; broken files are marked.")
+
+    p = sub.add_parser("check", prog="nnsim check", help="validate a scenario file and summarise it",
+                       description="Validate a scenario file; print a Keras-style model summary, "
+                                   "the data, the training settings and the goals.")
+    p.add_argument("file", metavar="FILE", help="scenario file (.toml)")
+
+    p = sub.add_parser("run", prog="nnsim run", help="train headless and report the goals",
+                       description="Train a scenario without the app: a progress bar (on a "
+                                   "terminal), one line per epoch, then each goal met or not.")
+    p.add_argument("file", metavar="FILE", help="scenario file (.toml)")
+    p.add_argument("--epochs", type=_int_at_least(1, 100_000), metavar="N",
+                   help="train until epoch N (default: the file's training.epochs); with --load, "
+                        "counted from the start of the original run")
+    p.add_argument("--seed", type=_int_at_least(0), metavar="S",
+                   help="override scenario.seed (data, initial weights, batch order)")
+    p.add_argument("--history", metavar="OUT", help="write the history to OUT.json (epochs and "
+                                                     "batches) or OUT.csv (epochs)")
+    p.add_argument("--save", metavar="CKPT", help="write a full checkpoint (.npz) after training")
+    p.add_argument("--load", metavar="CKPT", help="restore a checkpoint (.npz, full or "
+                                                  "weights-only) before training")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar and no per-epoch lines: only the result")
+
+    p = sub.add_parser("gradcheck", prog="nnsim gradcheck", help="compare analytic and numerical gradients",
+                       description="Compare the backward pass with central finite differences "
+                                   "(float64, dropout off) for every weight and bias tensor; "
+                                   f"a tensor passes when its relative error is below {GRADCHECK_TOLERANCE:g}.")
+    p.add_argument("file", metavar="FILE", help="scenario file (.toml)")
+    p.add_argument("--samples", type=_int_at_least(1, 10_000), default=32, metavar="N",
+                   help="training samples to use (default 32)")
+    p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="override scenario.seed")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------------
+def open_app(file: str | None) -> int:
+    """`nnsim` / `nnsim FILE`: validate FILE, then start the app."""
+    if file is not None:
+        path = Path(file)
+        if path.exists() and path.suffix.lower() != ".toml":
+            raise UsageError(f"{file}: not a scenario file (expected a name ending in .toml)")
+        from nnsim.scenarios import load_scenario
+        from nnsim.scenarios.build import build_session
+        build_session(load_scenario(path))  # every problem, before the app starts
+    try:
+        from nnsim.tui import run_app
+    except ImportError as exc:
+        return _app_missing(exc)
+    try:
+        status = run_app(file)
+    except ModuleNotFoundError as exc:  # the app imports textual and its screens on first use
+        return _app_missing(exc)
+    return EXIT_OK if status is None else int(status)
+
+
+def _app_missing(exc: ImportError) -> int:
+    err(f"the app is not available ({exc}); the commands list, check, run and gradcheck "
+        "work without it (nnsim --help)")
+    return EXIT_USAGE
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from .common import stdout_console
+    from .library import builtin_lessons_dir, first_problem, first_sentence, scan_lessons
+
+    console = stdout_console()
+    folder = builtin_lessons_dir()
+    lessons = scan_lessons(folder)
+    if not lessons:
+        console.print(f"No built-in lessons found in {folder}.")
+        return EXIT_OK
+    width = max(len(f.path.name) for f in lessons)
+    for f in lessons:
+        line = Text(f"{f.path.name:<{width}}  ", style="cyan")
+        if f.scenario is not None:
+            line.append(f.scenario.meta.name, style="bold")
+            summary = first_sentence(f.scenario.meta.description)
+            if summary:
+                line.append(f" — {summary}")
+        else:
+            line.append(f"(broken: {first_problem(f.error)})", style="red")
+        console.print(line)
+    try:
+        shown = folder.relative_to(Path.cwd())
+    except ValueError:
+        shown = folder
+    console.print(f"\n{len(lessons)} lessons in {shown}. "
+                  f"Open one with: nnsim {shown / lessons[0].path.name}  "
+                  f"(or nnsim run / nnsim check)")
+    return EXIT_OK
+
+
+def gradcheck_command(args: argparse.Namespace) -> int:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from nnsim.engine.gradcheck import gradient_check
+    from nnsim.scenarios import load_scenario
+    from nnsim.scenarios.build import build_session
+
+    from .common import stdout_console
+
+    console = stdout_console()
+    scenario = load_scenario(Path(args.file))
+    session = build_session(scenario, seed=args.seed)
+    n = min(args.samples, session.trainer.n_train)
+    rows = gradient_check(session.trainer, samples=args.samples)
+    console.print(Text(f"{scenario.meta.name} ({args.file})", style="bold"))
+    console.print(f"Gradient check on {n} training samples: float64, dropout off, "
+                  f"central differences with h = 1e-5; pass when relative error < {GRADCHECK_TOLERANCE:g}.")
+    table = Table(box=box.HEAVY_HEAD)
+    for name, justify in (("Tensor", "left"), ("Shape", "left"), ("Checked", "right"),
+                          ("Relative error", "right"), ("Max |diff|", "right"), ("Result", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    failed = 0
+    for r in rows:
+        ok = r.rel_error < GRADCHECK_TOLERANCE
+        failed += not ok
+        table.add_row(Text(r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
+                      Text(f"{r.rel_error:.2e}"), Text(f"{r.max_abs_diff:.2e}"),
+                      Text(f"{mark(ok)} {'pass' if ok else 'FAIL'}", style="green" if ok else "bold red"))
+    console.print(table)
+    if failed:
+        console.print(f"{failed} of {len(rows)} tensors FAIL: the analytic gradient disagrees "
+                      "with finite differences.")
+        return EXIT_FAILED
+    console.print(f"All {len(rows)} tensors pass.")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .run import run_command
+    return run_command(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check_command
+    return check_command(args)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": list_command, "check": _check, "run": _run, "gradcheck": gradcheck_command,
+}
+
+
+# -- entry point -----------------------------------------------------------------------------------
+def _dispatch(argv: list[str]) -> int:
+    if not argv:
+        return open_app(None)
+    first = argv[0]
+    if first not in COMMANDS and not first.startswith("-"):
+        if Path(first).suffix.lower() == ".toml" or Path(first).exists():
+            if len(argv) > 1:
+                raise UsageError(f"unexpected arguments after {first}: {' '.join(argv[1:])} "
+                                 "(options belong to a command, e.g. nnsim run FILE --epochs 10)")
+            return open_app(first)
+        close = difflib.get_close_matches(first, COMMANDS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise UsageError(f"unknown command '{first}'; {hint}commands: {', '.join(COMMANDS)}; "
+                         "or give a scenario file ending in .toml")
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # name the command in the usage line, not just "nnsim"
+            sub = _subparser(parser, args.command)
+            (sub or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        return open_app(None)
+    return HANDLERS[args.command](args)
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(name)
+    return None
+
+
+def _problem_lines(exc) -> list[str]:
+    return [str(p) for p in exc.problems] or [str(exc)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = bool(os.environ.get("NNSIM_DEBUG"))
+    from nnsim.data import DataError
+    from nnsim.engine.checkpoint import CheckpointError
+    from nnsim.scenarios import ScenarioError
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        print("\nnnsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ScenarioError as exc:
+        if debug:
+            raise
+        lines = _problem_lines(exc)
+        for line in lines:
+            print(line, file=sys.stderr)
+        if len(lines) > 1:
+            print(f"{len(lines)} problems; see docs/scenarios.md for every key.", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, CheckpointError, DataError) as exc:
+        if debug:
+            raise
+        err(str(exc))
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (nnsim list | head): stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FAILED  # as rich does when its console meets a closed pipe
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        err(f"{where}{exc.strerror or exc}")
+        return EXIT_USAGE
+    except ValueError as exc:
+        if debug:
+            raise
+        err(str(exc))
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
