@@ -70,8 +70,9 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> bool:
     try:
         with np.load(p, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{p} is not a readable .npz checkpoint: {exc}") from None
+    except (OSError, ValueError, EOFError):
+        raise CheckpointError(f"{p} is not a readable .npz checkpoint (a zip of arrays as written "
+                              "by `nnsim run --save` or the app's `s`)") from None
     try:
         trainer.net.set_weights(arrays)
     except ValueError as exc:
