@@ -54,8 +54,8 @@ class LessonPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="lesson-title")
-        yield Static("", id="lesson-text")
         yield Static("", id="lesson-goals")
+        yield Static("", id="lesson-text")
 
     def show(self, lab: Lab) -> None:
         s = lab.scenario
@@ -71,9 +71,8 @@ class LessonPanel(VerticalScroll):
         for g in goals:
             text.append("✓ " if g.met else "✗ ", style="bold green" if g.met else "bold red")
             text.append(g.text + "\n")
-            text.append(f"  {g.detail}\n", style="dim")
         box = self.query_one("#lesson-goals", Static)
-        if text.plain != getattr(box, "_shown", None):   # re-layout only when it changed
+        if text.plain != getattr(box, "_shown", None):   # only when a goal flips
             box._shown = text.plain  # type: ignore[attr-defined]
             box.update(text)
 

@@ -85,7 +85,8 @@ class Display:
         return f"training sample #{self.sel.sample}"
 
     # -- drawing ---------------------------------------------------------------------------------
-    def draw_network(self, view: NetworkView, card: NeuronCard) -> None:
+    def draw_network(self, view: NetworkView, card: NeuronCard | None) -> None:
+        """The network for the shown sample; the selected neuron's card unless `card` is None."""
         net, trace = self.net(), self.trace()
         if trace is not None and len(trace.layers) != net.n_dense:
             trace = None
@@ -94,7 +95,7 @@ class Display:
             view.set_values(self.activations(net, trace), self.highlight())
         except ValueError:
             view.set_values(None, self.highlight())
-        if self.sel.neuron is None:
+        if self.sel.neuron is None or card is None:
             return
         layer, unit = self.sel.neuron
         sizes = [net.input_dim] + [int(d.units) for d in net.dense]

@@ -32,7 +32,9 @@ from .panels import LessonPanel, diagnosis_text, status_text
 from .views import Display
 
 FPS = 25                      # redraw timer rate (frames per second at most)
-SLOW_VIEWS = {"tab-boundary": 0.1, "tab-plots": 0.3}   # minimum seconds between their redraws
+#: While training plays: minimum seconds between redraws of each part (the card and the plots
+#: are costly: a new card text re-lays out the screen, a plotext chart takes ~0.1-0.4 s).
+PLAYING_EVERY = {"status": 0.2, "card": 1.0, "tab-boundary": 0.2, "tab-plots": 1.0}
 TABS = ("tab-network", "tab-stepper", "tab-boundary", "tab-plots")
 
 
@@ -159,25 +161,44 @@ class WorkspaceScreen(Screen[None]):
         if self._dirty:
             self._redraw()
 
+    def _due(self, what: str, now: float, every: float) -> bool:
+        if now - self._drawn_at.get(what, -1e9) >= every:
+            self._drawn_at[what] = now
+            return True
+        return False
+
     def _redraw(self, force: bool = False) -> None:
-        """Status bar always; the visible view (slow views at most every SLOW_VIEWS seconds)."""
+        """Paused (or forced): everything. Playing: one part per frame, the status bar about
+        5 times a second and the visible view on the other frames (slow views less often), so
+        each frame repaints a small rectangle: Textual repaints the box around all changes."""
         if not self.is_mounted:
             return
         now = time.perf_counter()
         self._dirty = False
-        lab, d = self.lab, self.views
-        self.query_one("#status", Static).update(status_text(lab, self.frame, self.playing),
+        if force or not self.playing:
+            self._draw_status()
+            self._draw_view(card=True)
+            return
+        self._dirty = True
+        if self._due("status", now, PLAYING_EVERY["status"]):
+            self._draw_status()
+            return
+        tab = self.query_one(TabbedContent).active
+        if self._due(tab, now, PLAYING_EVERY.get(tab, 0.0)):
+            self._draw_view(card=self._due("card", now, PLAYING_EVERY["card"]))
+
+    def _draw_status(self) -> None:
+        self.query_one("#status", Static).update(status_text(self.lab, self.frame, self.playing),
                                                  layout=False)   # fixed height: no re-layout
         if self.query_one("#lesson").display:
-            self.query_one(LessonPanel).show_goals(lab)
+            self.query_one(LessonPanel).show_goals(self.lab)
+
+    def _draw_view(self, card: bool) -> None:
+        """The visible tab's view; the neuron card only when `card`."""
+        d = self.views
         tab = self.query_one(TabbedContent).active
-        wait = SLOW_VIEWS.get(tab, 0.0)
-        if not force and now - self._drawn_at.get(tab, 0.0) < wait:
-            self._dirty = True
-            return
-        self._drawn_at[tab] = now
         if tab == "tab-network":
-            d.draw_network(self.query_one(NetworkView), self.query_one(NeuronCard))
+            d.draw_network(self.query_one(NetworkView), self.query_one(NeuronCard) if card else None)
         elif tab == "tab-stepper":
             d.draw_stepper(self.query_one(StepperPanel))
         elif tab == "tab-boundary":
@@ -186,8 +207,7 @@ class WorkspaceScreen(Screen[None]):
             for curve in self.query(CurveView):
                 d.draw_curve(curve)
         elif tab == "tab-plots":
-            net = d.net()
-            self.query_one(PlotsPanel).update_history(lab.trainer.history, net.get_weights())
+            self.query_one(PlotsPanel).update_history(self.lab.trainer.history, d.net().get_weights())
 
     def refresh_all(self) -> None:
         """After a reset, an edit or a step: new frame, redraw now."""
