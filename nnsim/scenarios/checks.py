@@ -218,13 +218,14 @@ def check_goals(p: Parts) -> list[Problem]:
 
 
 def check_view(p: Parts) -> list[Problem]:
-    """The decision-boundary panel needs 2-D inputs."""
+    """The boundary panel needs 2-D inputs (a decision boundary) or 1-D ones (a fitted curve)."""
     info = _info(p)
     if p.view is None or p.view.panel != "boundary" or info is None:
         return []
-    if info.n_features not in (None, 2):
+    if info.n_features not in (None, 1, 2):
         return [_problem("view.panel", "boundary",
-                         f"the boundary panel needs 2-D data; {info.name!r} has {info.n_features} inputs")]
+                         f"the boundary panel needs 2-D data (or 1-D for a fitted curve); "
+                         f"{info.name!r} has {info.n_features} inputs")]
     return []
 
 
