@@ -83,9 +83,13 @@ def test_builtin_lessons_api(lesson_dir) -> None:
 
 
 def test_builtin_lessons_dir_is_the_repository_scenarios_folder() -> None:
+    """nnsim/lessons links to the repository's scenarios/ (so wheels carry the lessons)."""
     import nnsim
     from nnsim.cli.library import builtin_lessons_dir
-    assert builtin_lessons_dir() == Path(nnsim.__file__).resolve().parent.parent / "scenarios"
+    repo = Path(nnsim.__file__).resolve().parent.parent / "scenarios"
+    assert builtin_lessons_dir().resolve() == repo.resolve()
+    assert sorted(p.name for p in builtin_lessons_dir().glob("*.toml")) == sorted(
+        p.name for p in repo.glob("*.toml"))
 
 
 def test_first_sentence() -> None:

@@ -22,8 +22,11 @@ from nnsim.scenarios import Scenario, ScenarioError, load_scenario
 
 
 def builtin_lessons_dir() -> Path:
-    """The folder of built-in lessons: `scenarios/` beside the `nnsim` package (it may not exist)."""
-    return Path(nnsim.__file__).resolve().parent.parent / "scenarios"
+    """The folder of built-in lessons: `nnsim/lessons` (a link to the repository's `scenarios/`,
+    copied into wheels), else `scenarios/` beside the package (it may not exist)."""
+    pkg = Path(nnsim.__file__).resolve().parent
+    bundled = pkg / "lessons"
+    return bundled if bundled.is_dir() else pkg.parent / "scenarios"
 
 
 @dataclass(frozen=True)
