@@ -100,3 +100,10 @@ def test_at_most_must_hold_every_epoch_and_divergence() -> None:
     assert evaluate_goals(d, [rec(1, 0.5)], True)[0].met is True
     assert evaluate_goals(d, [rec(1, 0.5)], False)[0].met is False
     assert evaluate_goals(Goals(test_loss_below=2.0), [rec(1, 0.5)], True)[0].met is False
+
+
+def test_renamed_schedule_drops_the_old_schedules_settings() -> None:
+    s = scen(training_extra='schedule = { name = "cosine", min_lr = 0.001 }')
+    sched = s.training.schedule.model_copy(update={"name": "constant"})
+    edited = s.model_copy(update={"training": s.training.model_copy(update={"schedule": sched})})
+    assert build_session(edited).trainer.schedule.name == "constant"

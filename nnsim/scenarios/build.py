@@ -11,7 +11,7 @@ from ..data import DataError, Dataset, load_dataset
 from ..engine import Dense, Dropout, Network, Trainer
 from ..engine.layers import Layer
 from .problems import Problem, ScenarioError
-from .schema import DenseLayer, Scenario
+from .schema import SCHEDULE_OPTIONS, DenseLayer, Scenario
 
 REGRESSION_LOSSES = ("mse", "sse", "mae")
 
@@ -84,7 +84,9 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
     try:
         net = Network(ds.input_dim, build_layers(scenario), dtype=t.dtype, seed=scenario.meta.seed)
         out_act = net.dense[-1].activation
-        sched = t.schedule.options()
+        # only the settings this schedule takes (an edited copy may carry another's)
+        takes = SCHEDULE_OPTIONS.get(t.schedule.name, {})
+        sched = {k: v for k, v in t.schedule.options().items() if k in takes}
         if t.schedule.name == "cosine" and sched.get("t_max") is None:
             sched["t_max"] = t.epochs
         trainer = Trainer(
