@@ -29,10 +29,12 @@ class NnsimApp(App[int]):
     ]
 
     def __init__(self, path: str | Path | None = None, *, work_dir: str | Path | None = None,
-                 warmup: bool = True) -> None:
+                 lesson_dir: str | Path | None = None, warmup: bool = True) -> None:
         """`path`: open this scenario at once; `work_dir`: the folder listed in the gallery and
-        where `s` saves (default: the current folder); `warmup`: show the kernel loading screen."""
+        where `s` saves (default: the current folder); `lesson_dir`: the built-in lessons'
+        folder (default: the package's); `warmup`: show the kernel loading screen first."""
         super().__init__()
+        self.lesson_dir = Path(lesson_dir) if lesson_dir is not None else None
         self.path = Path(path) if path is not None else None
         self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
         self.warmup = warmup
@@ -49,7 +51,7 @@ class NnsimApp(App[int]):
         self._start()
 
     def _start(self) -> None:
-        self.push_screen(GalleryScreen(self.work_dir))
+        self.push_screen(GalleryScreen(self.work_dir, self.lesson_dir))
         if self.path is not None:
             self.open_path(self.path)
 

@@ -19,7 +19,7 @@ import numpy as np
 from nnsim.engine import DivergenceError, EpochRecord, Network, Phase, StepTrace, Trainer
 from nnsim.scenarios import Scenario, save_scenario
 
-from .pacing import CHUNK_SECONDS, Pacer, RateMeter
+from .pacing import CHUNK_SECONDS, RateMeter
 from .session import Session, slug
 from .timeline import Snapshot, Timeline
 

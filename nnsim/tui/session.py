@@ -85,9 +85,9 @@ def builtin_lesson_dir() -> Path | None:
     return None
 
 
-def builtin_lessons() -> list[Path]:
-    """The built-in lesson files, sorted by name."""
-    folder = builtin_lesson_dir()
+def builtin_lessons(folder: Path | None = None) -> list[Path]:
+    """The built-in lesson files (or those in `folder`), sorted by name."""
+    folder = folder if folder is not None else builtin_lesson_dir()
     return sorted(folder.glob("*.toml")) if folder else []
 
 

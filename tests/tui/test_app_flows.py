@@ -30,7 +30,7 @@ def test_gallery_lists_lessons_and_local_files_and_opens_one(make_app, files, to
         preview = str(app.screen.query_one("#preview").render())
         assert "Network" in preview and "Data" in preview
         ol = app.screen.query_one(OptionList)
-        ol.highlighted = labels.index("Too hot")
+        ol.highlighted = ol.get_option_index(f"e{labels.index('Too hot')}")
         await pilot.pause()
         assert "8 relu" in str(app.screen.query_one("#preview").render())
         await pilot.press("enter")

@@ -14,6 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
+from nnsim.scenarios.goals import goal_texts
 
 from ..session import builtin_lessons, demo_scenario, local_scenarios
 from .panels import reflow
@@ -27,17 +28,18 @@ class Entry:
     path: Path | None
     scenario: Scenario | None = None
     error: ScenarioError | None = None
+    builtin: bool = False
 
 
-def load_entry(path: Path | None) -> Entry:
+def load_entry(path: Path | None, builtin: bool = False) -> Entry:
     """Read a scenario for the gallery; a broken file keeps its error for the preview."""
     if path is None:
-        return Entry("Two circles (demo)", None, demo_scenario())
+        return Entry("Two circles (demo)", None, demo_scenario(), builtin=True)
     try:
         s = load_scenario(path)
-        return Entry(s.meta.name, path, s)
+        return Entry(s.meta.name, path, s, builtin=builtin)
     except ScenarioError as err:
-        return Entry(f"{path.name} (broken)", path, None, err)
+        return Entry(f"{path.name} (broken)", path, None, err, builtin)
 
 
 def network_line(s: Scenario) -> str:
@@ -63,7 +65,8 @@ def preview_text(entry: Entry) -> Text:
         return text
     s = entry.scenario
     text.append(s.meta.name + "\n", style="bold")
-    where = str(entry.path) if entry.path else "built in"
+    name = entry.path.name if entry.path else "the demo"
+    where = f"built-in lesson · {name}" if entry.builtin else f"in this folder · {name}"
     text.append(where + "\n\n", style="dim")
     text.append(reflow(s.meta.description) + "\n\n")
     d, t = s.data, s.training
@@ -77,10 +80,10 @@ def preview_text(entry: Entry) -> Text:
     text.append(f"{t.loss}, {t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, "
                 f"{t.epochs} epochs" + (f", {t.regularization} {t.regularization_rate:g}"
                                         if t.regularization != "none" else "") + "\n")
-    goals = s.goals.model_dump(exclude_none=True)
+    goals = goal_texts(s.goals)
     if goals:
         text.append("Goals    ", style="bold cyan")
-        text.append(", ".join(f"{k} = {v}" for k, v in goals.items()) + "\n")
+        text.append("; ".join(t for _, t in goals) + "\n")
     return text
 
 
@@ -89,9 +92,11 @@ class GalleryScreen(Screen[None]):
 
     BINDINGS = [Binding("enter", "open_selected", "Open", show=True)]
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(self, work_dir: Path, lesson_dir: Path | None = None) -> None:
+        """`work_dir`: whose *.toml files are listed; `lesson_dir`: the built-in lessons' folder."""
         super().__init__()
         self.work_dir = work_dir
+        self.lesson_dir = lesson_dir
         self.entries: list[Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -109,18 +114,20 @@ class GalleryScreen(Screen[None]):
 
     def reload(self) -> None:
         """List the built-in lessons, then this folder's files (the demo if there are none)."""
-        builtins = [load_entry(p) for p in builtin_lessons()] or [load_entry(None)]
+        builtins = [load_entry(p, True) for p in builtin_lessons(self.lesson_dir)] or [load_entry(None)]
         local = [load_entry(p) for p in local_scenarios(self.work_dir)]
         self.entries = builtins + local
-        options: list[Option | None] = [Option(e.label, id=f"e{i}") for i, e in enumerate(builtins)]
+        options: list[Option | None] = [Option(Text("Lessons", style="bold"), disabled=True)]
+        options += [Option(e.label, id=f"e{i}") for i, e in enumerate(builtins)]
         if local:
-            options.append(None)
+            options += [None, Option(Text(f"In {self.work_dir.name or self.work_dir}/", style="bold"),
+                                     disabled=True)]
             options += [Option(f"{e.label}  ({e.path.name if e.path else ''})", id=f"e{len(builtins) + i}")
                         for i, e in enumerate(local)]
         ol = self.query_one(OptionList)
         ol.clear_options()
         ol.add_options(options)
-        ol.highlighted = 0
+        ol.highlighted = 1
         self._show(0)
 
     def _entry(self, option_id: str | None) -> Entry | None:

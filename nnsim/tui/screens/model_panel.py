@@ -83,7 +83,8 @@ class ModelPanel(VerticalScroll):
                              value=value if value in choices else Select.NULL,
                              id=f"{prefix}-{name}")
             else:
-                yield Input(compact=True, id=f"{prefix}-{name}", select_on_focus=True)
+                hint = "default" if name in OPTIMIZER_OPTIONS else ""
+                yield Input(compact=True, id=f"{prefix}-{name}", placeholder=hint)
         yield Static("", classes="field-error", id=f"err-{prefix}-{name}")
 
     def compose(self) -> ComposeResult:

@@ -12,6 +12,7 @@ from nnsim.engine import DivergenceError
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
 from ..controller import Frame, Lab
+from ..timeline import Snapshot, changes
 
 def goals_of(lab: Lab) -> list[GoalResult]:
     """The scenario's goals judged like `nnsim run` does, recomputed only after a new epoch."""
@@ -67,10 +68,10 @@ class LessonPanel(VerticalScroll):
         goals = goals_of(lab)
         text = Text("Goals\n", style="bold")
         if not goals:
-            text.append("none set: explore freely\n", style="dim")
-        for g in goals:
+            text.append("none set: explore freely", style="dim")
+        for i, g in enumerate(goals):
             text.append("✓ " if g.met else "✗ ", style="bold green" if g.met else "bold red")
-            text.append(g.text + "\n")
+            text.append(g.text + ("\n" if i < len(goals) - 1 else ""))
         box = self.query_one("#lesson-goals", Static)
         if text.plain != getattr(box, "_shown", None):   # only when a goal flips
             box._shown = text.plain  # type: ignore[attr-defined]
@@ -81,10 +82,11 @@ def _f(v: float | None, fmt: str = ".4f") -> str:
     return "—" if v is None else format(v, fmt)
 
 
-def status_text(lab: Lab, frame: Frame, playing: bool) -> Text:
-    """Two lines: training numbers, then mode, speed and goals."""
+def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text:
+    """Two lines that never wrap: the training counters and losses; then the mode, learning
+    rate, speed, phase and goals (goals as bare ✓/✗ marks below 100 columns)."""
     r = frame.record
-    text = Text()
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"epoch {frame.epoch + 1}", style="bold")
     text.append(f"  batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
     text.append(f"  seen {frame.samples_seen:,}")
@@ -94,22 +96,30 @@ def status_text(lab: Lab, frame: Frame, playing: bool) -> Text:
         metric = "acc" if r.metric == "accuracy" else r.metric
         fmt = ".1%" if r.metric == "accuracy" else ".4f"
         text.append(f"  {metric} {_f(r.train_metric, fmt)}/{_f(r.test_metric, fmt)}")
-    text.append(f"  lr {frame.learning_rate:g}")
-    text.append(f"  {frame.steps_per_s:,.0f} steps/s\n" if playing else "\n")
+    text.append("\n")
     if lab.diverged is not None:
-        text.append("■ DIVERGED ", style="bold white on red")
+        text.append("■ DIVERGED", style="bold white on red")
     elif lab.cursor is not None:
         snap = lab.browsed
         text.append(f"◀ history: step {snap.step if snap else '?'} "
-                    f"({lab.cursor + 1}/{len(lab.timeline)}) ", style="bold black on yellow")
+                    f"({lab.cursor + 1}/{len(lab.timeline)})", style="bold black on yellow")
     elif playing:
-        text.append("▶ playing ", style="bold black on green")
+        text.append("▶ playing", style="bold black on green")
     else:
-        text.append("❚❚ paused ", style="bold")
-    text.append(f" speed {lab.speed_label()}  ")
+        text.append("❚❚ paused", style="bold")
+    text.append(f"  lr {frame.learning_rate:g}")
+    if playing:
+        text.append(f"  {frame.steps_per_s:,.0f} steps/s")
+    text.append(f"  speed {lab.speed_label()}  ")
     if lab.phase is not None:
         text.append(f"phase {lab.phase.label}  ", style="cyan")
-    text.append_text(goal_marks(goals_of(lab)))
+    goals = goals_of(lab)
+    if width >= 100:
+        text.append_text(goal_marks(goals))
+    elif goals:
+        text.append("goals ")
+        for g in goals:
+            text.append("✓" if g.met else "✗", style="bold green" if g.met else "bold red")
     return text
 
 
@@ -125,4 +135,18 @@ def diagnosis_text(err: DivergenceError) -> Text:
     text.append("lower the learning rate with [ (then space), ")
     text.append("reset the weights with r, another initializer (he_* for relu, glorot_* for tanh) "
                 "in the model panel, or a gentler activation.")
+    return text
+
+
+def history_text(lab: Lab, snap: Snapshot) -> Text:
+    """A stored step, and how each weight tensor moved since the one before it."""
+    i = lab.cursor or 0
+    text = Text(f"step {snap.step} (epoch {snap.epoch}, batch {snap.batch}), "
+                f"mini-batch loss {snap.loss:.4f}", style="bold")
+    if i > 0:
+        before = lab.timeline[i - 1]
+        names, slices = lab.tensor_slices()
+        moved = changes(before, snap, names, slices)
+        text.append(f"; change since step {before.step}: ")
+        text.append(", ".join(f"{c.name} ‖Δ‖={c.change:.3g}" for c in moved[:6]))
     return text

@@ -1,7 +1,7 @@
 """Feeding the workspace's views from the lab: network, card, stepper, boundary/curve, plots.
 
-`Display` decides what to show (the live state, or a stored step while browsing history) and
-computes the numbers each widget takes; it holds no Textual state of its own.
+`Display` decides what to show (the live state, or a stored step while browsing history),
+computes the numbers each widget takes and hands them over; it keeps no widgets of its own.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from textual.widget import Widget
 
 from nnsim.engine import Network, StepTrace
 
 from ..controller import Lab
-from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, StepperPanel, grid_points
-from ..widgets import curve_points, sample_activations
+from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
+from ..widgets import curve_points, grid_points, sample_activations
 
 
 @dataclass
@@ -85,6 +86,29 @@ class Display:
         return f"training sample #{self.sel.sample}"
 
     # -- drawing ---------------------------------------------------------------------------------
+    def set_data(self, screen: Widget) -> None:
+        """The data points under the boundary or the curve (once per screen)."""
+        for view in screen.query(BoundaryView):
+            self.set_boundary_data(view)
+        for curve in screen.query(CurveView):
+            self.set_curve_data(curve)
+
+    def draw_tab(self, screen: Widget, tab: str, card: bool) -> None:
+        """Redraw the view on tab `tab`; the neuron card too when `card`."""
+        if tab == "tab-network":
+            self.draw_network(screen.query_one(NetworkView),
+                              screen.query_one(NeuronCard) if card else None)
+        elif tab == "tab-stepper":
+            self.draw_stepper(screen.query_one(StepperPanel))
+        elif tab == "tab-boundary":
+            for view in screen.query(BoundaryView):
+                self.draw_boundary(view)
+            for curve in screen.query(CurveView):
+                self.draw_curve(curve)
+        elif tab == "tab-plots":
+            screen.query_one(PlotsPanel).update_history(self.lab.trainer.history,
+                                                        self.net().get_weights())
+
     def draw_network(self, view: NetworkView, card: NeuronCard | None) -> None:
         """The network for the shown sample; the selected neuron's card unless `card` is None."""
         net, trace = self.net(), self.trace()

@@ -24,11 +24,10 @@ from nnsim.engine import DivergenceError
 
 from ..controller import Frame, Lab
 from ..pacing import Pacer
-from ..timeline import changes
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
-from .panels import LessonPanel, diagnosis_text, status_text
+from .panels import LessonPanel, diagnosis_text, history_text, status_text
 from .views import Display
 
 FPS = 25                      # redraw timer rate (frames per second at most)
@@ -138,7 +137,7 @@ class WorkspaceScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(LessonPanel).show(self.lab)
-        self._set_data()
+        self.views.set_data(self)
         self.query_one("#notice").display = False
         if self.app.size.width < 110:
             self.query_one("#lesson").display = False
@@ -149,12 +148,6 @@ class WorkspaceScreen(Screen[None]):
         view.set_network(self.lab.trainer.net)
         view.select(*self.views.sel.neuron)
         self._redraw(force=True)
-
-    def _set_data(self) -> None:
-        for view in self.query(BoundaryView):
-            self.views.set_boundary_data(view)
-        for curve in self.query(CurveView):
-            self.views.set_curve_data(curve)
 
     # -- drawing -----------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -188,26 +181,15 @@ class WorkspaceScreen(Screen[None]):
             self._draw_view(card=self._due("card", now, PLAYING_EVERY["card"]))
 
     def _draw_status(self) -> None:
-        self.query_one("#status", Static).update(status_text(self.lab, self.frame, self.playing),
-                                                 layout=False)   # fixed height: no re-layout
+        status = self.query_one("#status", Static)
+        text = status_text(self.lab, self.frame, self.playing, status.size.width)
+        status.update(text, layout=False)   # fixed height: no re-layout
         if self.query_one("#lesson").display:
             self.query_one(LessonPanel).show_goals(self.lab)
 
     def _draw_view(self, card: bool) -> None:
         """The visible tab's view; the neuron card only when `card`."""
-        d = self.views
-        tab = self.query_one(TabbedContent).active
-        if tab == "tab-network":
-            d.draw_network(self.query_one(NetworkView), self.query_one(NeuronCard) if card else None)
-        elif tab == "tab-stepper":
-            d.draw_stepper(self.query_one(StepperPanel))
-        elif tab == "tab-boundary":
-            for view in self.query(BoundaryView):
-                d.draw_boundary(view)
-            for curve in self.query(CurveView):
-                d.draw_curve(curve)
-        elif tab == "tab-plots":
-            self.query_one(PlotsPanel).update_history(self.lab.trainer.history, d.net().get_weights())
+        self.views.draw_tab(self, self.query_one(TabbedContent).active, card)
 
     def refresh_all(self) -> None:
         """After a reset, an edit or a step: new frame, redraw now."""
@@ -362,15 +344,7 @@ class WorkspaceScreen(Screen[None]):
         if snap is None:
             self.notice("live: the newest step" if len(self.lab.timeline) else "no steps stored yet")
         else:
-            i = self.lab.cursor or 0
-            text = Text(f"step {snap.step} (epoch {snap.epoch}, batch {snap.batch}), "
-                        f"mini-batch loss {snap.loss:.4f}", style="bold")
-            if i > 0:
-                names, slices = self.lab.tensor_slices()
-                moved = changes(self.lab.timeline[i - 1], snap, names, slices)
-                text.append(f"; change since step {self.lab.timeline[i - 1].step}: ")
-                text.append(", ".join(f"{c.name} ‖Δ‖={c.change:.3g}" for c in moved[:6]))
-            self.notice(text)
+            self.notice(history_text(self.lab, snap))
         self.refresh_all()
 
     def action_column(self, delta: int) -> None:
