@@ -26,6 +26,7 @@ class NnsimApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("o", "open", "Open"),
+        Binding("f12", "svg", "Screenshot", show=False),
     ]
 
     def __init__(self, path: str | Path | None = None, *, work_dir: str | Path | None = None,
@@ -100,6 +101,11 @@ class NnsimApp(App[int]):
                 self.open_path(path)
 
         self.push_screen(OpenDialog(self.work_dir), callback=opened)
+
+    def action_svg(self) -> None:
+        """Save an SVG screenshot of the screen in the working folder."""
+        path = self.save_screenshot(path=str(self.work_dir))
+        self.notify(f"Saved {path}", title="Screenshot")
 
     def action_gallery(self) -> None:
         """Back from a workspace to the gallery."""

@@ -40,6 +40,7 @@ KEYS: tuple[Key, ...] = (
     Key("ctrl+↑ ctrl+↓", "model panel", "move the highlighted layer up / down"),
     Key("enter", "gallery", "open the highlighted scenario"),
     Key("o", "anywhere", "open a scenario file"),
+    Key("f12", "anywhere", "save an SVG screenshot in the current folder"),
     Key("?", "anywhere", "this help"),
     Key("q", "anywhere", "quit"),
 )

@@ -261,3 +261,13 @@ def test_usable_at_80x24(make_app, files, tools):
         assert ws.query_one("#lesson").display
 
     tools.drive(make_app(files["demo"]), body, size=(80, 24))
+
+
+def test_f12_saves_an_svg_screenshot(make_app, files, tools, tmp_path):
+    async def body(app, pilot):
+        await pilot.press("f12")
+        await pilot.pause()
+        shots = list(tmp_path.glob("*.svg"))
+        assert len(shots) == 1 and "<svg" in shots[0].read_text()[:200]
+
+    tools.drive(make_app(files["demo"]), body)

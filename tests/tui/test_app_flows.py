@@ -202,3 +202,11 @@ def test_run_app_is_importable_without_starting():
     from nnsim.tui import NnsimApp, run_app
     assert callable(run_app) and NnsimApp.__name__ == "NnsimApp"
     assert WorkspaceScreen.BINDINGS
+
+
+def test_docs_list_every_key():
+    from pathlib import Path
+
+    from nnsim.tui.keys import markdown_table
+    docs = Path(__file__).resolve().parents[2] / "docs" / "app.md"
+    assert markdown_table() in docs.read_text(encoding="utf-8")

@@ -97,17 +97,17 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
         fmt = ".1%" if r.metric == "accuracy" else ".4f"
         text.append(f"  {metric} {_f(r.train_metric, fmt)}/{_f(r.test_metric, fmt)}")
     text.append("\n")
-    if lab.diverged is not None:
-        text.append("■ DIVERGED", style="bold white on red")
-    elif lab.cursor is not None:
+    if lab.cursor is not None:
         snap = lab.browsed
         text.append(f"◀ history: step {snap.step if snap else '?'} "
                     f"({lab.cursor + 1}/{len(lab.timeline)})", style="bold black on yellow")
+    elif lab.diverged is not None:
+        text.append("■ DIVERGED", style="bold white on red")
     elif playing:
         text.append("▶ playing", style="bold black on green")
     else:
         text.append("❚❚ paused", style="bold")
-    text.append(f"  lr {frame.learning_rate:g}")
+    text.append(f"   lr {frame.learning_rate:g}")
     if playing:
         text.append(f"  {frame.steps_per_s:,.0f} steps/s")
     text.append(f"  speed {lab.speed_label()}  ")
@@ -141,8 +141,9 @@ def diagnosis_text(err: DivergenceError) -> Text:
 def history_text(lab: Lab, snap: Snapshot) -> Text:
     """A stored step, and how each weight tensor moved since the one before it."""
     i = lab.cursor or 0
-    text = Text(f"step {snap.step} (epoch {snap.epoch}, batch {snap.batch}), "
-                f"mini-batch loss {snap.loss:.4f}", style="bold")
+    when = (f"end of epoch {snap.epoch}" if snap.batch == 0
+            else f"epoch {snap.epoch + 1}, batch {snap.batch}")
+    text = Text(f"after step {snap.step} ({when}): mini-batch loss {snap.loss:.4f}", style="bold")
     if i > 0:
         before = lab.timeline[i - 1]
         names, slices = lab.tensor_slices()

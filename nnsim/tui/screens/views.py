@@ -11,11 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 from textual.widget import Widget
 
-from nnsim.engine import Network, StepTrace
+from nnsim.engine import History, Network, StepTrace
 
 from ..controller import Lab
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from ..widgets import curve_points, grid_points, sample_activations
+
+
+#: Epochs drawn at most in the plots (the history is thinned beyond that).
+PLOT_EPOCHS = 300
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Display:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self.sel = Selection(sample=int(lab.scenario.view.sample or 0))
+        self._plot_key: tuple[int, int] | None = None
+        self._plot_history = History()
 
     # -- which state ---------------------------------------------------------------------------
     def net(self) -> Network:
@@ -106,8 +112,22 @@ class Display:
             for curve in screen.query(CurveView):
                 self.draw_curve(curve)
         elif tab == "tab-plots":
-            screen.query_one(PlotsPanel).update_history(self.lab.trainer.history,
-                                                        self.net().get_weights())
+            screen.query_one(PlotsPanel).update_history(self.plot_history(), self.net().get_weights())
+
+    def plot_history(self) -> History:
+        """The history, thinned to at most PLOT_EPOCHS epochs (every k-th and the last): a
+        plotext chart of thousands of points takes tenths of a second, blocking the keys."""
+        h = self.lab.trainer.history
+        n = len(h.epochs)
+        if n <= PLOT_EPOCHS:
+            return h
+        key = (id(h), n)
+        if self._plot_key != key:
+            epochs = list(h.epochs[:: -(-n // PLOT_EPOCHS)])
+            if epochs[-1] is not h.epochs[n - 1]:
+                epochs.append(h.epochs[n - 1])
+            self._plot_key, self._plot_history = key, History(epochs=epochs)
+        return self._plot_history
 
     def draw_network(self, view: NetworkView, card: NeuronCard | None) -> None:
         """The network for the shown sample; the selected neuron's card unless `card` is None."""
