@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from nnsim.tui.screens import ErrorDialog, GalleryScreen, LoadingScreen, OpenDialog, WorkspaceScreen
@@ -210,3 +211,27 @@ def test_docs_list_every_key():
     from nnsim.tui.keys import markdown_table
     docs = Path(__file__).resolve().parents[2] / "docs" / "app.md"
     assert markdown_table() in docs.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_every_builtin_lesson_opens_steps_and_draws(tools):
+    """Each lesson: open, a traced step, two phases, then every tab drawn (no exception)."""
+    from nnsim.tui.app import NnsimApp
+    from nnsim.tui.session import builtin_lessons
+
+    lessons = builtin_lessons()
+    assert lessons, "no built-in lessons found"
+
+    async def body(app, pilot):
+        for path in lessons:
+            assert app.open_path(path), path
+            await pilot.pause()
+            ws = tools.workspace(app)
+            await pilot.press("n", "f", "f")
+            for tab in range(4):
+                ws.action_tab(tab)
+                await pilot.pause()
+                ws._redraw(force=True)
+            assert ws.lab.trainer.step >= 1 or ws.lab.diverged is not None, path.name
+
+    tools.drive(NnsimApp(warmup=False), body)

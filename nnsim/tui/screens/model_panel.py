@@ -74,18 +74,17 @@ class ModelPanel(VerticalScroll):
         return s.training.schedule.name if name == "schedule" else getattr(s.training, name, None)
 
     def _field(self, prefix: str, name: str) -> ComposeResult:
+        """A row with a label and its control (the error line below is mounted when needed)."""
         with Horizontal(classes="field", id=f"row-{prefix}-{name}"):
             yield Label(LABELS.get(name, name), classes="field-label")
             if name in CHOICES:
                 value = self._current(prefix, name)
                 choices = CHOICES[name] + ([value] if value and value not in CHOICES[name] else [])
                 yield Select([(c, c) for c in choices], allow_blank=False, compact=True,
-                             value=value if value in choices else Select.NULL,
-                             id=f"{prefix}-{name}")
+                             value=value if value in choices else Select.NULL, id=f"{prefix}-{name}")
             else:
                 hint = "default" if name in OPTIMIZER_OPTIONS else ""
                 yield Input(compact=True, id=f"{prefix}-{name}", placeholder=hint)
-        yield Static("", classes="field-error", id=f"err-{prefix}-{name}")
 
     def compose(self) -> ComposeResult:
         yield Static("Layers", classes="panel-title")
@@ -122,7 +121,7 @@ class ModelPanel(VerticalScroll):
     def _show_row(self, prefix: str, name: str, shown: bool) -> None:
         self.query_one(f"#row-{prefix}-{name}").display = shown
         if not shown:
-            self.query_one(f"#err-{prefix}-{name}").display = False
+            self.clear_error(prefix, name)
 
     def sync(self) -> None:
         """Show the scenario's current layers and settings."""
@@ -157,15 +156,20 @@ class ModelPanel(VerticalScroll):
     # -- errors and messages -----------------------------------------------------------------------
     def show_error(self, prefix: str, name: str, reason: str) -> None:
         """Refuse a value inline: red field, the reason under it."""
-        err = self.query_one(f"#err-{prefix}-{name}", Static)
-        err.update(Text("✗ " + reason, style="red"))
-        err.display = True
+        text = Text("✗ " + reason, style="red")
+        found = self.query(f"#err-{prefix}-{name}")
+        if found:
+            err = found.first(Static)
+            err.update(text)
+            err.display = True
+        else:
+            self.mount(Static(text, classes="field-error", id=f"err-{prefix}-{name}"),
+                       after=self.query_one(f"#row-{prefix}-{name}"))
         self.query_one(f"#{prefix}-{name}").add_class("-refused")
 
     def clear_error(self, prefix: str, name: str) -> None:
-        err = self.query_one(f"#err-{prefix}-{name}", Static)
-        err.update("")
-        err.display = False
+        for err in self.query(f"#err-{prefix}-{name}"):
+            err.display = False
         self.query_one(f"#{prefix}-{name}").remove_class("-refused")
 
     def _accepted(self, outcome: edits.Outcome) -> None:
