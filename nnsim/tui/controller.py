@@ -312,12 +312,13 @@ class Lab:
 
     # -- saving and checking -----------------------------------------------------------------
     def save(self, folder: Path | None = None) -> tuple[Path, Path]:
-        """`s`: the scenario with its edits (TOML) and a checkpoint, both written atomically."""
+        """`s`: the scenario with its edits (TOML) and a checkpoint, both written atomically, as
+        STEM.toml and STEM.ckpt.npz in `folder` (default: the working folder), STEM being the
+        opened file's name (so a file of that folder is updated in place)."""
         folder = Path(folder) if folder is not None else self.work_dir
         with self.lock:
             src = self.scenario.source_path
-            local = src is not None and src.resolve().parent == folder.resolve()
-            stem = src.stem if local and src is not None else slug(self.scenario.meta.name)
+            stem = src.stem if src is not None else slug(self.scenario.meta.name)
             toml_path, ckpt_path = folder / f"{stem}.toml", folder / f"{stem}.ckpt.npz"
             save_scenario(self.scenario, toml_path)
             save_weights(self.trainer, ckpt_path)

@@ -151,7 +151,9 @@ class WorkspaceScreen(Screen[None]):
 
     # -- drawing -----------------------------------------------------------------------------------
     def _tick(self) -> None:
-        if self._dirty:
+        now = time.perf_counter()     # Textual's timer can fire early when it catches up
+        if self._dirty and now - self._drawn_at.get("tick", -1.0) >= 0.95 / FPS:
+            self._drawn_at["tick"] = now
             self._redraw()
 
     def _due(self, what: str, now: float, every: float) -> bool:
