@@ -103,7 +103,9 @@ async def app_run(path: Path, seconds: float, tab: str, size: tuple[int, int]) -
         frames = redraws[0]
     return {"batches_per_s": steps / elapsed, "redraws_per_s": frames / elapsed,
             "key_median_ms": 1e3 * statistics.median(latencies) if latencies else float("nan"),
-            "key_max_ms": 1e3 * max(latencies) if latencies else float("nan")}
+            "key_max_ms": 1e3 * max(latencies) if latencies else float("nan"),
+            "keys_over_100ms": sum(t > 0.1 for t in latencies), "keys": len(latencies),
+            "latencies_ms": [round(1e3 * t) for t in latencies]}
 
 
 def main() -> None:
@@ -138,8 +140,10 @@ def main() -> None:
     print(f"app / headless             {ratio:10.0%} (median of the paired runs)")
     print(f"app / engine               {ratio_engine:10.0%}")
     print(f"app view redraws           {statistics.median(a['redraws_per_s'] for a in apps):10.1f} per second")
+    over = sum(a["keys_over_100ms"] for a in apps)
     print(f"keys while playing         median {statistics.median(keys):.0f} ms, "
-          f"worst {max(a['key_max_ms'] for a in apps):.0f} ms")
+          f"worst {max(a['key_max_ms'] for a in apps):.0f} ms, "
+          f"{over} of {sum(a['keys'] for a in apps)} over 100 ms")
 
 
 if __name__ == "__main__":

@@ -142,6 +142,10 @@ class ModelPanel(VerticalScroll):
                     value = optimizers.defaults(t.optimizer).get(name)
             self._set("tr", name, value)
 
+    def sync_field(self, prefix: str, name: str) -> None:
+        """Show one field's current value (cheaper than `sync`)."""
+        self._set(prefix, name, self._current(prefix, name))
+
     def _sync_layer(self) -> None:
         layer = self.lab.scenario.layers[self.layer_index]
         dense = isinstance(layer, DenseLayer)

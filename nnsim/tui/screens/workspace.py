@@ -331,14 +331,22 @@ class WorkspaceScreen(Screen[None]):
         self.notice(f"Weights re-initialised with seed {seed}; training starts over.")
 
     def action_lr(self, up: bool) -> None:
-        lr = self.lab.nudge_learning_rate(up)
-        self.query_one(ModelPanel).sync()
-        self.notice(f"learning rate {lr:g} (live)")
-        self.refresh_all()
+        """The status bar and the lr field show the new rate (no re-layout while playing)."""
+        self.lab.nudge_learning_rate(up)
+        self.query_one(ModelPanel).sync_field("tr", "learning_rate")
+        self._status_soon()
+
+    def _status_soon(self) -> None:
+        """Paused: redraw now. Playing: the status bar at the next tick (the next progress
+        message brings the new frame)."""
+        if not self.playing:
+            self.refresh_all()
+        self._drawn_at.pop("status", None)
+        self._dirty = True
 
     def action_speed(self, faster: bool) -> None:
-        self.notice(f"speed {self.lab.change_speed(faster)} mini-batches per second")
-        self._dirty = True
+        self.lab.change_speed(faster)
+        self._status_soon()
 
     def action_history(self, delta: int) -> None:
         self.stop_playing()
