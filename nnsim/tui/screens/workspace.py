@@ -85,8 +85,9 @@ class WorkspaceScreen(Screen[None]):
 
     @dataclass
     class Stopped(Message):
-        """The play worker ended (cancelled, epoch finished, or failed)."""
+        """Play worker number `run` ended (cancelled, epoch finished, or failed)."""
 
+        run: int
         error: str | None = None
 
     def __init__(self, lab: Lab) -> None:
@@ -98,6 +99,7 @@ class WorkspaceScreen(Screen[None]):
         self._dirty = True
         self._drawn_at: dict[str, float] = {}
         self._notice = ""
+        self._runs = 0                    # play workers started (a stale Stopped is ignored)
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -232,7 +234,7 @@ class WorkspaceScreen(Screen[None]):
 
     # -- the play worker -----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="play", exit_on_error=False)
-    def _play_worker(self, to_epoch_end: bool) -> None:
+    def _play_worker(self, to_epoch_end: bool, run: int) -> None:
         worker = get_current_worker()
         pacer = Pacer()
         error: str | None = None
@@ -253,13 +255,14 @@ class WorkspaceScreen(Screen[None]):
             self.post_message(self.Progress(frame))
             if to_epoch_end and frame.epoch_ended:
                 break
-        self.post_message(self.Stopped(error))
+        self.post_message(self.Stopped(run, error))
 
     def start_playing(self, to_epoch_end: bool = False) -> None:
         if self.lab.diverged is not None:
             self.notice("")
         self.playing = True
-        self._play_worker(to_epoch_end)
+        self._runs += 1
+        self._play_worker(to_epoch_end, self._runs)
         self._dirty = True
 
     def stop_playing(self) -> None:
@@ -273,6 +276,8 @@ class WorkspaceScreen(Screen[None]):
         self._dirty = True
 
     def on_workspace_screen_stopped(self, message: Stopped) -> None:
+        if message.run != self._runs:     # an older run, cancelled when this one started
+            return
         self.playing = False
         self.frame = self.lab.frame()
         if message.error:
