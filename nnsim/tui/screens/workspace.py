@@ -1,33 +1,28 @@
 """The workspace: lesson, model panel, network + card, stepper, boundary, plots, status bar.
 
-Training plays in a thread worker that calls `Lab.play_chunk` (a few tens of milliseconds each)
-and posts `Progress`; the screen redraws on a timer at most `FPS` times a second, heavier views
-less often. Every other control is a short call on the lab from the UI thread.
+Training plays in a thread worker (see `Player`) that posts `Progress`; the screen redraws on a
+timer at most `FPS` times a second, heavier views less often. Every other control is a short
+call on the lab from the UI thread.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from nnsim.engine import DivergenceError
 
-from ..controller import Frame, Lab
-from ..pacing import Pacer
+from ..controller import Lab
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
 from .panels import LessonPanel, diagnosis_text, history_text, status_text
+from .player import Player
 from .views import Display
 
 FPS = 25                      # redraw timer rate (frames per second at most)
@@ -37,7 +32,7 @@ PLAYING_EVERY = {"status": 0.2, "card": 1.0, "tab-boundary": 0.2, "tab-plots": 1
 TABS = ("tab-network", "tab-stepper", "tab-boundary", "tab-plots")
 
 
-class WorkspaceScreen(Screen[None]):
+class WorkspaceScreen(Player):
     """One scenario being trained."""
 
     BINDINGS = [
@@ -70,36 +65,11 @@ class WorkspaceScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    @dataclass
-    class Progress(Message):
-        """A play chunk finished (a burst collapses to the newest)."""
-
-        frame: Frame
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, WorkspaceScreen.Progress)
-
-    @dataclass
-    class Diverged(Message):
-        error: DivergenceError
-
-    @dataclass
-    class Stopped(Message):
-        """Play worker number `run` ended (cancelled, epoch finished, or failed)."""
-
-        run: int
-        error: str | None = None
-
     def __init__(self, lab: Lab) -> None:
-        super().__init__()
-        self.lab = lab
+        super().__init__(lab)
         self.views = Display(lab)
-        self.playing = False
-        self.frame = lab.frame()
-        self._dirty = True
         self._drawn_at: dict[str, float] = {}
         self._notice = ""
-        self._runs = 0                    # play workers started (a stale Stopped is ignored)
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -233,49 +203,15 @@ class WorkspaceScreen(Screen[None]):
         self.refresh_all()
 
     # -- the play worker -----------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="play", exit_on_error=False)
-    def _play_worker(self, to_epoch_end: bool, run: int) -> None:
-        worker = get_current_worker()
-        pacer = Pacer()
-        error: str | None = None
-        while not worker.is_cancelled:
-            due = pacer.due(None if to_epoch_end else self.lab.speed)
-            if due == 0:
-                worker.cancelled_event.wait(pacer.wait_time())
-                continue
-            try:
-                frame = self.lab.play_chunk(due, to_epoch_end)
-            except DivergenceError as err:
-                self.post_message(self.Diverged(err))
-                return
-            except Exception as exc:  # noqa: BLE001 - reported, the app keeps running
-                error = f"{type(exc).__name__}: {exc}"
-                break
-            pacer.add(frame.batches)
-            self.post_message(self.Progress(frame))
-            if to_epoch_end and frame.epoch_ended:
-                break
-        self.post_message(self.Stopped(run, error))
-
-    def start_playing(self, to_epoch_end: bool = False) -> None:
+    def before_playing(self) -> None:
         if self.lab.diverged is not None:
             self.notice("")
-        self.playing = True
-        self._runs += 1
-        self._play_worker(to_epoch_end, self._runs)
-        self._dirty = True
 
-    def stop_playing(self) -> None:
-        if self.playing:
-            self.workers.cancel_group(self, "play")
-            self.playing = False
-            self._dirty = True
-
-    def on_workspace_screen_progress(self, message: Progress) -> None:
+    def on_player_progress(self, message: Player.Progress) -> None:
         self.frame = message.frame
         self._dirty = True
 
-    def on_workspace_screen_stopped(self, message: Stopped) -> None:
+    def on_player_stopped(self, message: Player.Stopped) -> None:
         if message.run != self._runs:     # an older run, cancelled when this one started
             return
         self.playing = False
@@ -284,7 +220,7 @@ class WorkspaceScreen(Screen[None]):
             self.notice(f"Training stopped: {message.error}", error=True)
         self._dirty = True
 
-    def on_workspace_screen_diverged(self, message: Diverged) -> None:
+    def on_player_diverged(self, message: Player.Diverged) -> None:
         self.playing = False
         self.show_divergence(message.error)
 
