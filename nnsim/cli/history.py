@@ -11,7 +11,8 @@ from typing import Any
 
 from nnsim.engine import EpochRecord, Trainer
 
-from .common import UsageError, atomic_write_text, check_output_path
+from ..atomic import atomic_write_text
+from .common import UsageError, check_output_path
 
 FORMATS = (".json", ".csv")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..kernels.layout import CFG_T
 from .history import History
 from .trainer import Trainer
@@ -23,22 +23,6 @@ FORMAT = "nnsim-checkpoint-1"
 
 class CheckpointError(ValueError):
     """A checkpoint could not be read or does not fit the network."""
-
-
-def atomic_write_bytes(path: str | os.PathLike, write) -> None:
-    """Call `write(fileobj)` on a temp file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike, weights_only: bool = False) -> None:
@@ -59,7 +43,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike, weights_only: boo
             "seed": trainer.seed, "history": trainer.history.to_json(),
         }
         arrays["meta"] = np.array(json.dumps(meta, default=int))
-    atomic_write_bytes(path, lambda fh: np.savez(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> bool:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from ..atomic import atomic_write_text
 from .schema import Scenario, Schedule
 
 
@@ -53,18 +52,4 @@ def dump_scenario(scenario: Scenario) -> str:
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> None:
     """Write the scenario to `path` atomically (a temporary file in the same folder, then
     `os.replace`), so a crash never leaves a half-written file. OSError propagates."""
-    target = Path(path)
-    text = dump_scenario(scenario)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_text(path, dump_scenario(scenario))
