@@ -5,6 +5,7 @@ The Trainer never prints. `train()` and `walk_step()` are generators a UI can co
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Iterator
 
@@ -190,11 +191,11 @@ class Trainer:
 
     def _run(self, count: int, apply: bool = True) -> np.ndarray:
         """Run `count` batches through the backend; returns their losses (raises on divergence)."""
-        order, U = self._ensure_plan()
+        order, U = self._plan if self._plan is not None else self._ensure_plan()
         cfg = self.cfg
         cfg[lay.CFG_START] = self.pos
         cfg[lay.CFG_COUNT] = count
-        cfg[lay.CFG_APPLY] = int(apply)
+        cfg[lay.CFG_APPLY] = apply
         if count == 1:
             out_loss, out_gn = self._one_loss, self._one_gn
         else:
@@ -206,7 +207,13 @@ class Trainer:
                                           U, self.ws, out_loss, out_gn)
         self._epoch_seconds += time.perf_counter() - t0
         opt.t = int(cfg[lay.CFG_T])
-        if done:
+        if done == 1:  # a handful of floats: plain Python is cheaper than numpy reductions
+            g = out_gn[0].tolist()
+            egn = self._epoch_gn
+            for i, v in enumerate(g):
+                egn[i] += v
+            self.max_grad_norm = max(self.max_grad_norm, math.sqrt(sum(v * v for v in g)))
+        elif done:
             gn = out_gn[:done]
             self._epoch_gn += gn.sum(axis=0)
             self.max_grad_norm = max(self.max_grad_norm, float(np.sqrt((gn * gn).sum(axis=1)).max()))
@@ -217,7 +224,13 @@ class Trainer:
         return out_loss[:count]
 
     def _advance(self, done: int, losses: np.ndarray) -> None:
-        self.history.add_batches(self.epoch + 1, self.batch + 1, losses)
+        h = self.history
+        if done == 1:
+            h.batch_epoch.append(self.epoch + 1)
+            h.batch_index.append(self.batch + 1)
+            h.batch_loss.append(float(losses[0]))
+        else:
+            h.add_batches(self.epoch + 1, self.batch + 1, losses)
         n = min(self.n_train - self.pos, done * self._batch_size)
         self.pos += n
         self.samples_seen += n
