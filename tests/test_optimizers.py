@@ -96,7 +96,7 @@ def test_unknown_optimizer_lists_choices() -> None:
         Optimizer.create("adamw")
 
 
-@pytest.mark.parametrize("lr", [0, -1, 11, float("nan"), "fast"])
+@pytest.mark.parametrize("lr", [0, -1, 1001, float("inf"), float("nan"), "fast"])
 def test_learning_rate_validation(lr) -> None:
     with pytest.raises(ValueError, match="learning_rate"):
         optimizers.check_learning_rate(lr)

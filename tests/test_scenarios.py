@@ -87,7 +87,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("data.test_fraction", "<= 0.9", 9),
         ("layers[0].units", "<= 4096 (memory limit)", 12),
         ("layers[1].rate", "must be a number >= 0 and < 1", 17),
-        ("training.learning_rate", "must be a number > 0 and <= 10", 25),
+        ("training.learning_rate", "must be a number > 0 and <= 1000", 25),
         ("training.epochs", ">= 1", 26),
         ("training.momentum", "< 1", 27),
         ("training.schedule.step_size", ">= 1", 28),
@@ -120,7 +120,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("layers[2].type", "two dropout layers in a row", 19),
         ("layers[3].units", "dataset 'spiral' has 4 classes", 23),
         ("training.from_logits", 'use activation = "linear"', 28),
-        ("training.learning_rate", "> 0 and <= 10", 29),
+        ("training.learning_rate", "> 0 and <= 1000", 29),
         ("training.momentum", "does not apply to optimizer 'adam'", 31),
         ("goals.within_epochs", "more than training.epochs (10)", 34),
     ],
@@ -175,7 +175,7 @@ def test_broken_file(name: str) -> None:
 def test_error_string_format() -> None:
     with pytest.raises(ScenarioError) as info:
         loads_scenario(VALID.replace("learning_rate = 0.03", "learning_rate = -1"), source="lesson.toml")
-    assert str(info.value) == "lesson.toml:26: training.learning_rate = -1: must be a number > 0 and <= 10"
+    assert str(info.value) == "lesson.toml:26: training.learning_rate = -1: must be a number > 0 and <= 1000"
     problem = info.value.problems[0]
     assert (problem.file, problem.path, problem.value, problem.line) == ("lesson.toml", "training.learning_rate", -1, 26)
 

@@ -176,3 +176,15 @@ def test_playground_initialiser_and_bias() -> None:
     net = Network(2, [Dense(50, "tanh", init="playground")], seed=0)
     W, b = net.dense[0].params["W"], net.dense[0].params["b"]
     assert W.min() >= -0.5 and W.max() < 0.5 and np.allclose(b, 0.1)
+
+
+def test_learning_rate_100_on_a_small_net_diverges_with_the_diagnosis() -> None:
+    """The issue's example: lr 100 is accepted, and training stops with the health error."""
+    ds = load_dataset("circle", test_fraction=0.5, seed=0)
+    net = Network(2, [Dense(8, "relu"), Dense(1)], seed=0)
+    tr = Trainer(net, ds.x_train, 2 * ds.y_train - 1.0, loss="mse", optimizer="sgd",
+                 learning_rate=100.0, batch_size=10)
+    with pytest.raises(DivergenceError) as err:
+        for _ in tr.train(20):
+            pass
+    assert err.value.learning_rate == 100.0 and "layer" in str(err.value)

@@ -224,7 +224,7 @@ class TrainingSpec(BaseModel):
     optimizer: OptimizerName = Field(
         "sgd", description="an optimizer name", json_schema_extra={"choices": "optimizers"}
     )
-    learning_rate: float = Field(0.01, gt=0, le=10, description="a number > 0 and <= 10")
+    learning_rate: float = Field(0.01, gt=0, le=1000, description="a number > 0 and <= 1000")
     momentum: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
     beta1: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
     beta2: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
