@@ -76,13 +76,10 @@ def build_session(scenario: Scenario, dataset: Dataset | None = None) -> Session
 
 # -- finding scenario files -----------------------------------------------------------------
 def builtin_lesson_dir() -> Path | None:
-    """Where the built-in lessons live (the package's lessons, else the repository's scenarios/)."""
-    import nnsim
-    root = Path(nnsim.__file__).resolve().parent
-    for folder in (root / "lessons", root.parent / "scenarios"):
-        if folder.is_dir() and any(folder.glob("*.toml")):
-            return folder
-    return None
+    """Where the built-in lessons live (the same lookup as `nnsim list`), None if there are none."""
+    from nnsim.cli.library import builtin_lessons_dir
+    folder = builtin_lessons_dir()
+    return folder if folder.is_dir() and any(folder.glob("*.toml")) else None
 
 
 def builtin_lessons(folder: Path | None = None) -> list[Path]:
