@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import reference
+from . import losses as losses_mod
 from . import regularizers as reg_mod
 from .layers import Dropout
 from .network import Network
@@ -31,7 +32,7 @@ def _float64_twin(trainer: Trainer, n: int) -> Trainer:
     twin = Network(net.input_dim, layers, dtype="float64", seed=net.seed)
     twin.set_weights(net.get_weights())
     x, y = trainer.x_train[:n].astype(np.float64), trainer.y_train[:n]
-    t = Trainer(twin, x, y if y.shape[1] > 1 or trainer.loss.code != 5 else y[:, 0],
+    t = Trainer(twin, x, y[:, 0] if trainer.loss.code == losses_mod.SPARSE_CCE else y,
                 loss=trainer.loss.name, from_logits=trainer.from_logits, optimizer="sgd",
                 learning_rate=0.01, regularization=trainer.reg_name,
                 regularization_rate=trainer.reg_rate, batch_size=n, shuffle=False,
