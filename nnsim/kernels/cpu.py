@@ -1,8 +1,12 @@
 """Numba CPU kernels: one fused routine trains `count` mini-batches in a single call.
 
 `step_batch` calls it with count = 1 and the play path with many, so both run the same math.
-Matrix products go through BLAS (np.dot) when they are big enough to pay for the call, and
-through explicit loops otherwise. All kernels: cache=True, nogil=True, error_model="numpy".
+The kernels work on the flat buffers of `layout` with explicit offsets: element (i, j) of a
+row-major n × m block starting at offset o is ``buf[o + i*m + j]``. No array views are made
+per mini-batch (a slice + reshape costs ~40 ns of reference counting and a C call, a fifth of
+a playground-sized step); views exist only around the np.dot (BLAS) calls of big layers.
+All kernels: cache=True, nogil=True, error_model="numpy". `act_forward`, `act_backward` and
+`loss_and_delta` are 2-D entry points over the same flat code, for tests.
 """
 
 from __future__ import annotations
@@ -18,164 +22,305 @@ from .layout import (ACT, BOFF, CFG_APPLY, CFG_BATCH, CFG_BMAX, CFG_COUNT, CFG_E
                      HP_REG, HP_RHO, UCOL, UNITS, WOFF)
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
+# products may fuse a·b + c into one FMA (one rounding instead of two); nothing else of fastmath
+JIT_MM = dict(JIT, fastmath={"contract"})
 BLAS_MIN = 4096   # use np.dot when rows·fan_in·units reaches this
 EPS_P = 1e-7      # probability clipping, as in losses.EPS
 
 
-@njit(**JIT)
-def _matmul(a, w, out, use_blas):
-    """out = a @ w."""
-    if use_blas:
-        np.dot(a, w, out)
-        return
-    n, k = a.shape
-    m = w.shape[1]
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = 0.0
-        for p in range(k):
-            av = a[i, p]
-            if av != 0.0:
-                for j in range(m):
-                    out[i, j] += av * w[p, j]
+# -- matrix products (flat blocks) -----------------------------------------------------------
+# Small products (playground layers of 1 to a few dozen units) run as register-blocked loops:
+# eight outputs are summed at once in eight scalars, which the compiler packs into one vector
+# register, so no output goes back to memory between multiply-adds. Leftover outputs (fewer
+# than eight) are plain dot products. Indices are unsigned: Numba then emits no negative-index
+# wraparound test per access (a compare and a select on every load, which also blocked the
+# vector packing). uint64 mixed with int64 gives float64 in Numba, hence the _Un constants.
+_U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7, _U8 = (np.uint64(v) for v in range(9))
 
 
 @njit(**JIT)
-def _matmul_tn(a, d, out, use_blas):
-    """out = aᵀ @ d (dW = a_{l-1}ᵀ · dZ_l)."""
-    if use_blas:
-        np.dot(a.T, d, out)
-        return
-    n, k = a.shape
-    m = d.shape[1]
-    out[:, :] = 0.0
-    for i in range(n):
-        for p in range(k):
-            av = a[i, p]
-            if av != 0.0:
-                for j in range(m):
-                    out[p, j] += av * d[i, j]
+def _u(v):
+    """v as an unsigned index."""
+    return np.uint64(v)
 
 
-@njit(**JIT)
-def _matmul_nt(d, w, out, use_blas):
-    """out = d @ wᵀ (dA_{l-1} = dZ_l · W_lᵀ)."""
-    if use_blas:
-        np.dot(d, w.T, out)
+@njit(**JIT_MM)
+def _mm(a, ao, w, wo, out, oo, n, k, m):
+    """out[n×m] = a[n×k] @ w[k×m]; blocks of 8 output columns."""
+    if n * k * m >= BLAS_MIN:
+        np.dot(a[ao:ao + n * k].reshape(n, k), w[wo:wo + k * m].reshape(k, m),
+               out[oo:oo + n * m].reshape(n, m))
         return
-    n, m = d.shape
-    k = w.shape[0]
+    zero = out.dtype.type(0.0)
+    ao, wo, oo, n, k, m = _u(ao), _u(wo), _u(oo), _u(n), _u(k), _u(m)
+    m8 = m - m % _U8
     for i in range(n):
+        ar = ao + i * k
+        r = oo + i * m
+        for j0 in range(_U0, m8, _U8):
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+            for p in range(k):
+                av = a[ar + p]
+                q = wo + p * m + j0
+                s0 += av * w[q]
+                s1 += av * w[q + _U1]
+                s2 += av * w[q + _U2]
+                s3 += av * w[q + _U3]
+                s4 += av * w[q + _U4]
+                s5 += av * w[q + _U5]
+                s6 += av * w[q + _U6]
+                s7 += av * w[q + _U7]
+            q = r + j0
+            out[q] = s0
+            out[q + _U1] = s1
+            out[q + _U2] = s2
+            out[q + _U3] = s3
+            out[q + _U4] = s4
+            out[q + _U5] = s5
+            out[q + _U6] = s6
+            out[q + _U7] = s7
+        for j in range(m8, m):
+            s = zero
+            for p in range(k):
+                s += a[ar + p] * w[wo + p * m + j]
+            out[r + j] = s
+
+
+@njit(**JIT_MM)
+def _mm_tn(a, ao, d, do, out, oo, n, k, m):
+    """out[k×m] = a[n×k]ᵀ @ d[n×m]  (dW = a_{l-1}ᵀ · dZ_l); blocks of 8 columns of out, or
+    of 8 rows when out has fewer than 8 columns."""
+    if n * k * m >= BLAS_MIN:
+        np.dot(a[ao:ao + n * k].reshape(n, k).T, d[do:do + n * m].reshape(n, m),
+               out[oo:oo + k * m].reshape(k, m))
+        return
+    zero = out.dtype.type(0.0)
+    ao, do, oo, n, k, m = _u(ao), _u(do), _u(oo), _u(n), _u(k), _u(m)
+    if m >= _U8:
+        m8 = m - m % _U8
         for p in range(k):
-            s = 0.0
+            r = oo + p * m
+            for j0 in range(_U0, m8, _U8):
+                s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+                for i in range(n):
+                    av = a[ao + i * k + p]
+                    q = do + i * m + j0
+                    s0 += av * d[q]
+                    s1 += av * d[q + _U1]
+                    s2 += av * d[q + _U2]
+                    s3 += av * d[q + _U3]
+                    s4 += av * d[q + _U4]
+                    s5 += av * d[q + _U5]
+                    s6 += av * d[q + _U6]
+                    s7 += av * d[q + _U7]
+                q = r + j0
+                out[q] = s0
+                out[q + _U1] = s1
+                out[q + _U2] = s2
+                out[q + _U3] = s3
+                out[q + _U4] = s4
+                out[q + _U5] = s5
+                out[q + _U6] = s6
+                out[q + _U7] = s7
+            for j in range(m8, m):
+                s = zero
+                for i in range(n):
+                    s += a[ao + i * k + p] * d[do + i * m + j]
+                out[r + j] = s
+        return
+    k8 = k - k % _U8
+    for j in range(m):
+        for p0 in range(_U0, k8, _U8):
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+            for i in range(n):
+                dv = d[do + i * m + j]
+                q = ao + i * k + p0
+                s0 += a[q] * dv
+                s1 += a[q + _U1] * dv
+                s2 += a[q + _U2] * dv
+                s3 += a[q + _U3] * dv
+                s4 += a[q + _U4] * dv
+                s5 += a[q + _U5] * dv
+                s6 += a[q + _U6] * dv
+                s7 += a[q + _U7] * dv
+            r = oo + p0 * m + j
+            out[r] = s0
+            out[r + m] = s1
+            out[r + _U2 * m] = s2
+            out[r + _U3 * m] = s3
+            out[r + _U4 * m] = s4
+            out[r + _U5 * m] = s5
+            out[r + _U6 * m] = s6
+            out[r + _U7 * m] = s7
+        for p in range(k8, k):
+            s = zero
+            for i in range(n):
+                s += a[ao + i * k + p] * d[do + i * m + j]
+            out[oo + p * m + j] = s
+
+
+@njit(**JIT_MM)
+def _mm_nt(d, do, w, wo, out, oo, n, m, k):
+    """out[n×k] = d[n×m] @ w[k×m]ᵀ  (dA_{l-1} = dZ_l · W_lᵀ); blocks of 8 output columns."""
+    if n * k * m >= BLAS_MIN:
+        np.dot(d[do:do + n * m].reshape(n, m), w[wo:wo + k * m].reshape(k, m).T,
+               out[oo:oo + n * k].reshape(n, k))
+        return
+    zero = out.dtype.type(0.0)
+    do, wo, oo, n, k, m = _u(do), _u(wo), _u(oo), _u(n), _u(k), _u(m)
+    k8 = k - k % _U8
+    for i in range(n):
+        dr = do + i * m
+        r = oo + i * k
+        for p0 in range(_U0, k8, _U8):
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
             for j in range(m):
-                s += d[i, j] * w[p, j]
-            out[i, p] = s
+                dv = d[dr + j]
+                q = wo + p0 * m + j
+                s0 += dv * w[q]
+                s1 += dv * w[q + m]
+                s2 += dv * w[q + _U2 * m]
+                s3 += dv * w[q + _U3 * m]
+                s4 += dv * w[q + _U4 * m]
+                s5 += dv * w[q + _U5 * m]
+                s6 += dv * w[q + _U6 * m]
+                s7 += dv * w[q + _U7 * m]
+            q = r + p0
+            out[q] = s0
+            out[q + _U1] = s1
+            out[q + _U2] = s2
+            out[q + _U3] = s3
+            out[q + _U4] = s4
+            out[q + _U5] = s5
+            out[q + _U6] = s6
+            out[q + _U7] = s7
+        for p in range(k8, k):
+            s = zero
+            for j in range(m):
+                s += d[dr + j] * w[wo + p * m + j]
+            out[r + p] = s
 
 
+# -- activations -----------------------------------------------------------------------------
 @njit(**JIT)
-def act_forward(code, alpha, z, a):
-    """a = f(z) for a whole (rows, units) block; codes as in engine.activations."""
-    n, m = z.shape
+def _act_fwd(code, alpha, z, zo, a, ao, n, m):
+    """a = f(z) over an n × m block; codes as in engine.activations."""
     one = z.dtype.type(1.0)
     zero = z.dtype.type(0.0)
     if code == 6:  # softmax, row-wise, shifted by the max
         for i in range(n):
-            mx = z[i, 0]
+            zr = zo + i * m
+            ar = ao + i * m
+            mx = z[zr]
             for j in range(1, m):
-                mx = max(mx, z[i, j])
+                mx = max(mx, z[zr + j])
             s = 0.0
             for j in range(m):
-                e = math.exp(z[i, j] - mx)
-                a[i, j] = e
+                e = math.exp(z[zr + j] - mx)
+                a[ar + j] = e
                 s += e
             for j in range(m):
-                a[i, j] /= s
-    elif code == 0:
-        for i in range(n):
-            for j in range(m):
-                a[i, j] = z[i, j]
+                a[ar + j] /= s
+        return
+    zo, ao, cnt = _u(zo), _u(ao), _u(n * m)
+    if code == 0:
+        for t in range(cnt):
+            a[ao + t] = z[zo + t]
     elif code == 1:
-        for i in range(n):
-            for j in range(m):
-                v = z[i, j]
-                e = math.exp(-abs(v))          # never overflows
-                r = one / (one + e)
-                a[i, j] = r if v >= zero else e * r
+        for t in range(cnt):
+            v = z[zo + t]
+            e = math.exp(-abs(v))          # never overflows
+            r = one / (one + e)
+            a[ao + t] = r if v >= zero else e * r
+    elif code == 2 and z.itemsize == 4:
+        # float32: Eigen's rational minimax tanh (odd degree-13 over even degree-6 polynomial,
+        # input clamped to ±7.905): within 7 ulp of tanh (checked over [-10, 10] in
+        # tests), and only multiplies, adds and one divide, so the loop vectorises.
+        c = z.dtype.type(7.90531110763549805)
+        tiny = z.dtype.type(0.0004)
+        a1, a3 = z.dtype.type(4.89352455891786e-03), z.dtype.type(6.37261928875436e-04)
+        a5, a7 = z.dtype.type(1.48572235717979e-05), z.dtype.type(5.12229709037114e-08)
+        a9, a11 = z.dtype.type(-8.60467152213735e-11), z.dtype.type(2.00018790482477e-13)
+        a13 = z.dtype.type(-2.76076847742355e-16)
+        b0, b2 = z.dtype.type(4.89352518554385e-03), z.dtype.type(2.26843463243900e-03)
+        b4, b6 = z.dtype.type(1.18534705686654e-04), z.dtype.type(1.19825839466702e-06)
+        for t in range(cnt):
+            v = z[zo + t]
+            x = min(max(v, -c), c)
+            x2 = x * x
+            p = x * (a1 + x2 * (a3 + x2 * (a5 + x2 * (a7 + x2 * (a9 + x2 * (a11 + x2 * a13))))))
+            q = b0 + x2 * (b2 + x2 * (b4 + x2 * b6))
+            a[ao + t] = v if (abs(v) < tiny or v != v) else p / q   # v != v: NaN stays NaN
     elif code == 2:
-        # tanh(x) = (1 − e)/(1 + e), e = exp(−2|x|): one exp instead of libm's slow scalar tanh;
-        # a Taylor polynomial where that form cancels (|x| < 0.25 in float32, 0.05 in float64).
-        thr = z.dtype.type(0.25) if z.itemsize == 4 else z.dtype.type(0.05)
+        # float64: tanh(x) = (1 − e)/(1 + e), e = exp(−2|x|), one exp instead of libm's slow
+        # scalar tanh; a Taylor polynomial where that form cancels (|x| < 0.05).
+        thr = z.dtype.type(0.05)
         m2 = z.dtype.type(-2.0)
         c3 = z.dtype.type(-1.0 / 3.0)
         c5 = z.dtype.type(2.0 / 15.0)
         c7 = z.dtype.type(-17.0 / 315.0)
         c9 = z.dtype.type(62.0 / 2835.0)
-        for i in range(n):
-            for j in range(m):
-                v = z[i, j]
-                x = abs(v)
-                e = math.exp(m2 * x)
-                r = (one - e) / (one + e)
-                x2 = x * x
-                p = x * (one + x2 * (c3 + x2 * (c5 + x2 * (c7 + x2 * c9))))
-                r = p if x < thr else r
-                a[i, j] = r if v >= zero else -r
+        for t in range(cnt):
+            v = z[zo + t]
+            x = abs(v)
+            e = math.exp(m2 * x)
+            r = (one - e) / (one + e)
+            x2 = x * x
+            p = x * (one + x2 * (c3 + x2 * (c5 + x2 * (c7 + x2 * c9))))
+            r = p if x < thr else r
+            a[ao + t] = r if v >= zero else -r
     elif code == 3:
-        for i in range(n):
-            for j in range(m):
-                v = z[i, j]
-                a[i, j] = v if v > zero else zero
+        for t in range(cnt):
+            v = z[zo + t]
+            a[ao + t] = v if v > zero else zero
     elif code == 4:
         al = z.dtype.type(alpha)
-        for i in range(n):
-            for j in range(m):
-                v = z[i, j]
-                a[i, j] = v if v > zero else al * v
+        for t in range(cnt):
+            v = z[zo + t]
+            a[ao + t] = v if v > zero else al * v
     else:
         al = z.dtype.type(alpha)
-        for i in range(n):
-            for j in range(m):
-                v = z[i, j]
-                a[i, j] = v if v > zero else al * math.expm1(v)
+        for t in range(cnt):
+            v = z[zo + t]
+            a[ao + t] = v if v > zero else al * math.expm1(v)
 
 
 @njit(**JIT)
-def act_backward(code, alpha, z, a, da, mask_rate, u, ucol, dz):
-    """dz = dL/da ⊙ f′(z). `a` may have had dropout applied; the mask comes from u and the rate."""
-    n, m = z.shape
+def _act_bwd(code, alpha, z, zo, a, ao, da, dao, dz, dzo, n, m, mask_rate, U, p0, ucol):
+    """dz = dL/da ⊙ f′(z) over an n × m block. `a` may have had dropout applied: the mask of
+    batch row i is U[p0 + i, ucol + j] < mask_rate."""
     keep = 1.0 - mask_rate
     one = z.dtype.type(1.0)
     zero = z.dtype.type(0.0)
+    cnt = n * m
     if mask_rate == 0.0 and code == 2:
-        for i in range(n):
-            for j in range(m):
-                av = a[i, j]
-                dz[i, j] = da[i, j] * (one - av * av)
+        for t in range(cnt):
+            av = a[ao + t]
+            dz[dzo + t] = da[dao + t] * (one - av * av)
         return
     if mask_rate == 0.0 and code == 3:
-        for i in range(n):
-            for j in range(m):
-                dz[i, j] = da[i, j] if z[i, j] > zero else zero
+        for t in range(cnt):
+            dz[dzo + t] = da[dao + t] if z[zo + t] > zero else zero
         return
     for i in range(n):
+        r = i * m
         if code == 6:
             s = 0.0
             for j in range(m):
-                s += da[i, j] * a[i, j]
+                s += da[dao + r + j] * a[ao + r + j]
             for j in range(m):
-                dz[i, j] = a[i, j] * (da[i, j] - s)
+                dz[dzo + r + j] = a[ao + r + j] * (da[dao + r + j] - s)
             continue
         for j in range(m):
-            g = da[i, j]
-            av = a[i, j]
+            g = da[dao + r + j]
+            av = a[ao + r + j]
             if mask_rate > 0.0:
-                if u[i, ucol + j] < mask_rate:
-                    dz[i, j] = 0.0
+                if U[p0 + i, ucol + j] < mask_rate:
+                    dz[dzo + r + j] = 0.0
                     continue
                 g = g / keep       # d(a·m)/da = m = 1/keep for kept units
                 av = av * keep     # undo the inverted-dropout scaling
-            v = z[i, j]
+            v = z[zo + r + j]
             if code == 0:
                 d = 1.0
             elif code == 1:
@@ -188,79 +333,106 @@ def act_backward(code, alpha, z, a, da, mask_rate, u, ucol, dz):
                 d = 1.0 if v > 0 else alpha
             else:
                 d = 1.0 if v > 0 else alpha * math.exp(v)
-            dz[i, j] = g * d
+            dz[dzo + r + j] = g * d
 
 
+# -- loss ------------------------------------------------------------------------------------
 @njit(**JIT)
-def loss_and_delta(loss_code, from_logits, out_act, z, a, Y, order, p0, da, dz):
-    """Mean-over-batch loss, dL/da (shown in traces) and dL/dz at the output.
+def _loss_delta(loss_code, from_logits, out_act, z, zo, a, ao, da, dao, dz, dzo, n, k,
+                Y, order, p0):
+    """Mean-over-batch loss, dL/da (shown in traces) and dL/dz at the output (n × k blocks).
 
     Cross-entropy with its matching output (sigmoid/softmax, or logits) uses the fused
     gradient dz = (p − y)/norm; other pairs go through dz = da ⊙ f′(z) outside this kernel.
     Returns (loss, fused).
     """
-    n, k = a.shape
     norm = float(n * k) if loss_code in (0, 2, 3) else (1.0 if loss_code == 1 else float(n))
     total = 0.0
     lse = 0.0
     fused = loss_code >= 3 and (from_logits or (loss_code == 3 and out_act == 1)
                                 or (loss_code >= 4 and out_act == 6))
     for i in range(n):
-        r = order[p0 + i]
+        row = order[p0 + i]
+        zr, ar, dar, dzr = zo + i * k, ao + i * k, dao + i * k, dzo + i * k
         if loss_code >= 4 and from_logits:
-            mx = z[i, 0]
+            mx = z[zr]
             for j in range(1, k):
-                mx = max(mx, z[i, j])
+                mx = max(mx, z[zr + j])
             s = 0.0
             for j in range(k):
-                s += math.exp(z[i, j] - mx)
+                s += math.exp(z[zr + j] - mx)
             lse = mx + math.log(s)
         for j in range(k):
             if loss_code == 5:
-                y = 1.0 if int(Y[r, 0]) == j else 0.0
+                y = 1.0 if int(Y[row, 0]) == j else 0.0
             else:
-                y = Y[r, j]
-            o = a[i, j]
+                y = Y[row, j]
+            o = a[ar + j]
             if loss_code == 0 or loss_code == 1:
                 diff = o - y
                 total += diff * diff * (1.0 if loss_code == 0 else 0.5)
-                da[i, j] = (2.0 * diff if loss_code == 0 else diff) / norm
+                da[dar + j] = (2.0 * diff if loss_code == 0 else diff) / norm
             elif loss_code == 2:
                 diff = o - y
                 total += abs(diff)
-                da[i, j] = (1.0 if diff > 0 else (-1.0 if diff < 0 else 0.0)) / norm
+                da[dar + j] = (1.0 if diff > 0 else (-1.0 if diff < 0 else 0.0)) / norm
             elif loss_code == 3:
                 if from_logits:
-                    zv = z[i, j]
+                    zv = z[zr + j]
                     total += max(zv, 0.0) - zv * y + math.log1p(math.exp(-abs(zv)))
                     pr = 1.0 / (1.0 + math.exp(-zv)) if zv >= 0 else math.exp(zv) / (1.0 + math.exp(zv))
-                    da[i, j] = (pr - y) / norm
+                    da[dar + j] = (pr - y) / norm
                 else:
                     pc = min(max(o, EPS_P), 1.0 - EPS_P)
                     total -= y * math.log(pc) + (1.0 - y) * math.log(1.0 - pc)
                     inside = 1.0 if (o > EPS_P and o < 1.0 - EPS_P) else 0.0
-                    da[i, j] = inside * (pc - y) / (pc * (1.0 - pc)) / norm
+                    da[dar + j] = inside * (pc - y) / (pc * (1.0 - pc)) / norm
                     pr = o
                 if fused:
-                    dz[i, j] = (pr - y) / norm
+                    dz[dzr + j] = (pr - y) / norm
             else:
                 if from_logits:
-                    logp = z[i, j] - lse
+                    logp = z[zr + j] - lse
                     total -= y * logp
                     pr = math.exp(logp)
-                    da[i, j] = (pr - y) / norm
+                    da[dar + j] = (pr - y) / norm
                 else:
                     pc = min(max(o, EPS_P), 1.0 - EPS_P)
                     if y != 0.0:
                         total -= y * math.log(pc)
                     inside = 1.0 if (o > EPS_P and o < 1.0 - EPS_P) else 0.0
-                    da[i, j] = -inside * y / pc / norm
+                    da[dar + j] = -inside * y / pc / norm
                     pr = o
                 if fused:
-                    dz[i, j] = (pr - y) / norm
+                    dz[dzr + j] = (pr - y) / norm
     return total / norm, fused
 
 
+# -- 2-D entry points over the flat code (tests) ----------------------------------------------
+@njit(**JIT)
+def act_forward(code, alpha, z, a):
+    """a = f(z) for a C-contiguous (rows, units) block."""
+    n, m = z.shape
+    _act_fwd(code, alpha, z.reshape(n * m), 0, a.reshape(n * m), 0, n, m)
+
+
+@njit(**JIT)
+def act_backward(code, alpha, z, a, da, mask_rate, u, ucol, dz):
+    """dz = dL/da ⊙ f′(z) for C-contiguous (rows, units) blocks; u holds the batch's uniforms."""
+    n, m = z.shape
+    _act_bwd(code, alpha, z.reshape(n * m), 0, a.reshape(n * m), 0, da.reshape(n * m), 0,
+             dz.reshape(n * m), 0, n, m, mask_rate, u, 0, ucol)
+
+
+@njit(**JIT)
+def loss_and_delta(loss_code, from_logits, out_act, z, a, Y, order, p0, da, dz):
+    """`_loss_delta` for C-contiguous (rows, outputs) blocks; returns (loss, fused)."""
+    n, k = a.shape
+    return _loss_delta(loss_code, from_logits, out_act, z.reshape(n * k), 0, a.reshape(n * k),
+                       0, da.reshape(n * k), 0, dz.reshape(n * k), 0, n, k, Y, order, p0)
+
+
+# -- optimizer and norms ---------------------------------------------------------------------
 @njit(**JIT)
 def optimizer_update(code, hp, t, P, G, S1, S2):
     """Apply one optimizer step to the flat parameters in place (formulas in engine.optimizers).
@@ -322,12 +494,12 @@ def optimizer_update(code, hp, t, P, G, S1, S2):
 
 
 @njit(**JIT)
-def _sumsq(x):
-    """Σ x² in float64 with 8 independent partial sums (a single running sum is latency-bound)."""
-    n = x.shape[0]
+def _sumsq(x, o, n):
+    """Σ x[o:o+n]² in float64 with 8 independent partial sums (one running sum is
+    latency-bound)."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     n8 = n - n % 8
-    for i in range(0, n8, 8):
+    for i in range(o, o + n8, 8):
         s0 += float(x[i]) * x[i]
         s1 += float(x[i + 1]) * x[i + 1]
         s2 += float(x[i + 2]) * x[i + 2]
@@ -337,37 +509,49 @@ def _sumsq(x):
         s6 += float(x[i + 6]) * x[i + 6]
         s7 += float(x[i + 7]) * x[i + 7]
     s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    for i in range(n8, n):
+    for i in range(o + n8, o + n):
         s += float(x[i]) * x[i]
     return s
 
 
+# -- forward and the fused training loop -----------------------------------------------------
 @njit(**JIT)
-def forward_block(layi, layf, P, A, Z, offs, zoff, n, training, U, p0):
-    """Forward pass of n rows already gathered into block 0 of A; dropout when training."""
+def _offsets(layi, bmax):
+    """Start of each row's block inside one workspace region, and the region size."""
+    L = layi.shape[0] - 1
+    offs = np.zeros(L + 1, dtype=np.int64)
+    for s in range(1, L + 1):
+        offs[s] = offs[s - 1] + bmax * layi[s - 1, UNITS]
+    return offs, offs[L] + bmax * layi[L, UNITS]
+
+
+@njit(**JIT)
+def forward_block(layi, layf, P, W, offs, zoff, n, training, U, p0):
+    """Forward pass of n rows already in W's block 0 (A region at 0, Z region at zoff);
+    inverted dropout on hidden outputs when training."""
     L = layi.shape[0] - 1
     for l in range(L):
         din = layi[l + 1, FAN_IN]
         dout = layi[l + 1, UNITS]
-        a_in = A[offs[l]:offs[l] + n * din].reshape(n, din)
-        z = Z[zoff + offs[l + 1]:zoff + offs[l + 1] + n * dout].reshape(n, dout)
-        a = A[offs[l + 1]:offs[l + 1] + n * dout].reshape(n, dout)
-        w0 = layi[l + 1, WOFF]
-        W = P[w0:w0 + din * dout].reshape(din, dout)
-        _matmul(a_in, W, z, n * din * dout >= BLAS_MIN)
+        ai = offs[l]
+        ao = offs[l + 1]
+        zo = zoff + ao
+        _mm(W, ai, P, layi[l + 1, WOFF], W, zo, n, din, dout)
         if layi[l + 1, HASB]:
             b0 = layi[l + 1, BOFF]
             for i in range(n):
+                r = zo + i * dout
                 for j in range(dout):
-                    z[i, j] += P[b0 + j]
-        act_forward(layi[l + 1, ACT], layf[l + 1, 0], z, a)
+                    W[r + j] += P[b0 + j]
+        _act_fwd(layi[l + 1, ACT], layf[l + 1, 0], W, zo, W, ao, n, dout)
         rate = layf[l + 1, 1]
         if training and rate > 0.0 and l < L - 1:
             c = layi[l + 1, UCOL]
             inv = 1.0 / (1.0 - rate)
             for i in range(n):
+                r = ao + i * dout
                 for j in range(dout):
-                    a[i, j] = 0.0 if U[p0 + i, c + j] < rate else a[i, j] * inv
+                    W[r + j] = 0.0 if U[p0 + i, c + j] < rate else W[r + j] * inv
 
 
 @njit(**JIT)
@@ -381,93 +565,77 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
     """
     L = layi.shape[0] - 1
     B = cfg[CFG_BATCH]
-    bmax = cfg[CFG_BMAX]
     N = order.shape[0]
-    dims_total = 0
-    for s in range(L + 1):
-        dims_total += layi[s, UNITS]
-    region = bmax * dims_total
-    offs = np.zeros(L + 1, dtype=np.int64)
-    for s in range(1, L + 1):
-        offs[s] = offs[s - 1] + bmax * layi[s - 1, UNITS]
-    A = WS[0:region]
-    ZOFF, DAOFF, DZOFF = region, 2 * region, 3 * region
+    offs, region = _offsets(layi, cfg[CFG_BMAX])
+    ZO, DAO, DZO = region, 2 * region, 3 * region
     reg_code = cfg[CFG_REG]
     reg = hp[HP_REG]
+    d0 = layi[0, UNITS]
+    rate0 = layf[0, 1]
+    c0 = layi[0, UCOL]
+    kout = layi[L, UNITS]
     cfg[CFG_ERR] = 0
     for k in range(cfg[CFG_COUNT]):
         p0 = cfg[CFG_START] + k * B
         n = min(B, N - p0)
         if n <= 0:
             return k
-        d0 = layi[0, UNITS]
-        a0 = A[0:n * d0].reshape(n, d0)
-        rate0 = layf[0, 1]
         for i in range(n):
             r = order[p0 + i]
             for j in range(d0):
                 v = X[r, j]
                 if rate0 > 0.0:
-                    v = 0.0 if U[p0 + i, layi[0, UCOL] + j] < rate0 else v / (1.0 - rate0)
-                a0[i, j] = v
-        forward_block(layi, layf, P, A, WS, offs, ZOFF, n, True, U, p0)
+                    v = 0.0 if U[p0 + i, c0 + j] < rate0 else v / (1.0 - rate0)
+                WS[i * d0 + j] = v
+        forward_block(layi, layf, P, WS, offs, ZO, n, True, U, p0)
         # loss and output delta
-        kout = layi[L, UNITS]
-        zL = WS[ZOFF + offs[L]:ZOFF + offs[L] + n * kout].reshape(n, kout)
-        aL = A[offs[L]:offs[L] + n * kout].reshape(n, kout)
-        daL = WS[DAOFF + offs[L]:DAOFF + offs[L] + n * kout].reshape(n, kout)
-        dzL = WS[DZOFF + offs[L]:DZOFF + offs[L] + n * kout].reshape(n, kout)
-        loss, fused = loss_and_delta(cfg[CFG_LOSS], cfg[CFG_LOGITS] != 0, layi[L, ACT],
-                                     zL, aL, Y, order, p0, daL, dzL)
+        oL = offs[L]
+        loss, fused = _loss_delta(cfg[CFG_LOSS], cfg[CFG_LOGITS] != 0, layi[L, ACT],
+                                  WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL, n, kout,
+                                  Y, order, p0)
         out_loss[k] = loss
         if not math.isfinite(loss):
             cfg[CFG_ERR] = ERR_LOSS
             cfg[CFG_ERR_LAYER] = L - 1
             return k
         if not fused:
-            act_backward(layi[L, ACT], layf[L, 0], zL, aL, daL, 0.0, U, 0, dzL)
+            _act_bwd(layi[L, ACT], layf[L, 0], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL,
+                     n, kout, 0.0, U, 0, 0)
         # backward, last layer first
         for l in range(L - 1, -1, -1):
             din = layi[l + 1, FAN_IN]
             dout = layi[l + 1, UNITS]
-            big = n * din * dout >= BLAS_MIN
-            a_in = A[offs[l]:offs[l] + n * din].reshape(n, din)
-            dz = WS[DZOFF + offs[l + 1]:DZOFF + offs[l + 1] + n * dout].reshape(n, dout)
+            dzo = DZO + offs[l + 1]
             w0 = layi[l + 1, WOFF]
-            W = P[w0:w0 + din * dout].reshape(din, dout)
-            dW = G[w0:w0 + din * dout].reshape(din, dout)
-            _matmul_tn(a_in, dz, dW, big)
+            nw = din * dout
+            _mm_tn(WS, offs[l], WS, dzo, G, w0, n, din, dout)
             if reg_code == 1:
-                for i in range(din * dout):
-                    w = P[w0 + i]
-                    G[w0 + i] += reg * (1.0 if w > 0 else (-1.0 if w < 0 else 0.0))
+                for i in range(w0, w0 + nw):
+                    w = P[i]
+                    G[i] += reg * (1.0 if w > 0 else (-1.0 if w < 0 else 0.0))
             elif reg_code == 2:
-                for i in range(din * dout):
-                    G[w0 + i] += reg * P[w0 + i]
-            ss = _sumsq(G[w0:w0 + din * dout])
+                for i in range(w0, w0 + nw):
+                    G[i] += reg * P[i]
+            ss = _sumsq(G, w0, nw)
             b0 = layi[l + 1, BOFF]
-            hb = layi[l + 1, HASB]
-            for j in range(dout):
-                G[b0 + j] = 0.0
-            if hb:
+            for j in range(b0, b0 + dout):
+                G[j] = 0.0
+            if layi[l + 1, HASB]:
                 for i in range(n):
+                    r = dzo + i * dout
                     for j in range(dout):
-                        G[b0 + j] += dz[i, j]
-                for j in range(dout):
-                    ss += G[b0 + j] * G[b0 + j]
+                        G[b0 + j] += WS[r + j]
+                ss += _sumsq(G, b0, dout)
             out_gn[k, l] = math.sqrt(ss)
             if not math.isfinite(ss):
                 cfg[CFG_ERR] = ERR_GRAD
                 cfg[CFG_ERR_LAYER] = l
                 return k
             if l > 0:
-                da = WS[DAOFF + offs[l]:DAOFF + offs[l] + n * din].reshape(n, din)
-                _matmul_nt(dz, W, da, big)
-                z = WS[ZOFF + offs[l]:ZOFF + offs[l] + n * din].reshape(n, din)
-                a = A[offs[l]:offs[l] + n * din].reshape(n, din)
-                dzp = WS[DZOFF + offs[l]:DZOFF + offs[l] + n * din].reshape(n, din)
-                act_backward(layi[l, ACT], layf[l, 0], z, a, da, layf[l, 1],
-                             U[p0:p0 + n], layi[l, UCOL], dzp)
+                ol = offs[l]
+                _mm_nt(WS, dzo, P, w0, WS, DAO + ol, n, dout, din)
+                _act_bwd(layi[l, ACT], layf[l, 0], WS, ZO + ol, WS, ol, WS, DAO + ol,
+                         WS, DZO + ol, n, din, layf[l, 1], U, p0, layi[l, UCOL])
         if cfg[CFG_APPLY]:
             cfg[CFG_T] = optimizer_update(cfg[CFG_OPT], hp, cfg[CFG_T], P, G, S1, S2)
     return cfg[CFG_COUNT]
@@ -478,25 +646,18 @@ def predict(X, P, layi, layf, bmax, out):
     """Eval-mode forward (no dropout) of all rows of X into out, bmax rows at a time."""
     L = layi.shape[0] - 1
     N = X.shape[0]
-    total = 0
-    for s in range(L + 1):
-        total += layi[s, UNITS]
-    A = np.empty(bmax * total, dtype=P.dtype)
-    Z = np.empty(bmax * total, dtype=P.dtype)
-    offs = np.zeros(L + 1, dtype=np.int64)
-    for s in range(1, L + 1):
-        offs[s] = offs[s - 1] + bmax * layi[s - 1, UNITS]
+    offs, region = _offsets(layi, bmax)
+    W = np.empty(2 * region, dtype=P.dtype)
     d0 = layi[0, UNITS]
     kout = layi[L, UNITS]
+    oL = offs[L]
     U = np.empty((0, 0), dtype=P.dtype)
     for p0 in range(0, N, bmax):
         n = min(bmax, N - p0)
-        a0 = A[0:n * d0].reshape(n, d0)
         for i in range(n):
             for j in range(d0):
-                a0[i, j] = X[p0 + i, j]
-        forward_block(layi, layf, P, A, Z, offs, 0, n, False, U, 0)
-        aL = A[offs[L]:offs[L] + n * kout].reshape(n, kout)
+                W[i * d0 + j] = X[p0 + i, j]
+        forward_block(layi, layf, P, W, offs, region, n, False, U, 0)
         for i in range(n):
             for j in range(kout):
-                out[p0 + i, j] = aL[i, j]
+                out[p0 + i, j] = W[oL + i * kout + j]
