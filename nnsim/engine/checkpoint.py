@@ -38,7 +38,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike, weights_only: boo
             "epoch": trainer.epoch, "pos": trainer.pos, "batch": trainer.batch,
             "step": trainer.step, "samples_seen": trainer.samples_seen,
             "max_grad_norm": trainer.max_grad_norm, "base_lr": trainer.base_lr,
-            "batch_size": trainer.batch_size, "epoch_grad_norm_sum": trainer._epoch_gn.tolist(),
+            "batch_size": trainer.batch_size, "epoch_grad_norm_sum": list(trainer._epoch_gn_list),
             "rng": rng_state, "plan_drawn": trainer._plan is not None,
             "seed": trainer.seed, "history": trainer.history.to_json(),
         }
@@ -81,7 +81,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike) -> bool:
     trainer.epoch, trainer.pos, trainer.batch = int(meta["epoch"]), int(meta["pos"]), int(meta["batch"])
     trainer.step, trainer.samples_seen = int(meta["step"]), int(meta["samples_seen"])
     trainer.max_grad_norm = float(meta["max_grad_norm"])
-    trainer._epoch_gn[:] = meta["epoch_grad_norm_sum"]
+    trainer._epoch_gn_list = [float(v) for v in meta["epoch_grad_norm_sum"]]
     trainer.history = History.from_json(meta["history"])
     trainer.rng.bit_generator.state = meta["rng"]
     if meta["plan_drawn"]:

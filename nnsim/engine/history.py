@@ -40,7 +40,7 @@ class History:
         n = len(losses)
         self.batch_epoch.extend([epoch] * n)
         self.batch_index.extend(range(first, first + n))
-        self.batch_loss.extend(float(x) for x in losses)
+        self.batch_loss.extend(np.asarray(losses, dtype=np.float64).tolist())
 
     def batches(self) -> list[dict[str, float]]:
         return [{"epoch": e, "batch": b, "loss": l}

@@ -155,7 +155,7 @@ class Trainer:
         self._plan: tuple[np.ndarray, np.ndarray] | None = None
         self._walk_record: EpochRecord | None = None
         self._rng_epoch_state = self.rng.bit_generator.state
-        self._epoch_gn = np.zeros(self.net.n_dense)
+        self._epoch_gn_list = [0.0] * self.net.n_dense
         self._epoch_seconds = 0.0
         self._alloc_workspace()
         self._hp = self._make_hp()
@@ -206,22 +206,27 @@ class Trainer:
                                           opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
                                           U, self.ws, out_loss, out_gn)
         self._epoch_seconds += time.perf_counter() - t0
-        opt.t = int(cfg[lay.CFG_T])
-        if done == 1:  # a handful of floats: plain Python is cheaper than numpy reductions
+        opt.t = cfg.item(lay.CFG_T)
+        if done == 1:  # stepping: a handful of floats, plain Python beats numpy reductions
             g = out_gn[0].tolist()
-            egn = self._epoch_gn
+            egn = self._epoch_gn_list
+            ss = 0.0
             for i, v in enumerate(g):
                 egn[i] += v
-            self.max_grad_norm = max(self.max_grad_norm, math.sqrt(sum(v * v for v in g)))
+                ss += v * v
+            if ss > self.max_grad_norm * self.max_grad_norm:
+                self.max_grad_norm = math.sqrt(ss)
         elif done:
             gn = out_gn[:done]
-            self._epoch_gn += gn.sum(axis=0)
+            egn = self._epoch_gn_list
+            for i, v in enumerate(gn.sum(axis=0).tolist()):
+                egn[i] += v
             self.max_grad_norm = max(self.max_grad_norm, float(np.sqrt((gn * gn).sum(axis=1)).max()))
         if apply and done:
-            self._advance(done, out_loss[:done])
+            self._advance(done, out_loss)
         if done < count:
             raise self._diagnose(order, U, int(cfg[lay.CFG_ERR]), int(cfg[lay.CFG_ERR_LAYER]))
-        return out_loss[:count]
+        return out_loss
 
     def _advance(self, done: int, losses: np.ndarray) -> None:
         h = self.history
@@ -230,7 +235,7 @@ class Trainer:
             h.batch_index.append(self.batch + 1)
             h.batch_loss.append(float(losses[0]))
         else:
-            h.add_batches(self.epoch + 1, self.batch + 1, losses)
+            h.add_batches(self.epoch + 1, self.batch + 1, losses[:done])
         n = min(self.n_train - self.pos, done * self._batch_size)
         self.pos += n
         self.samples_seen += n
@@ -248,14 +253,14 @@ class Trainer:
             epoch=self.epoch + 1, train_loss=rec["train_loss"], test_loss=rec["test_loss"],
             train_metric=rec["train_metric"], test_metric=rec["test_metric"], metric=self.metric,
             penalty=rec["penalty"], learning_rate=lr,
-            grad_norms=[float(g) / nb for g in self._epoch_gn],
+            grad_norms=[g / nb for g in self._epoch_gn_list],
             weight_norms=[float(np.linalg.norm(w)) for w in self.net.weight_arrays()],
             seconds=self._epoch_seconds + time.perf_counter() - t0, batches=self.batch)
         self.history.epochs.append(record)
         self.epoch += 1
         self.pos = self.batch = 0
         self._plan = None
-        self._epoch_gn[:] = 0
+        self._epoch_gn_list = [0.0] * self.net.n_dense
         self._epoch_seconds = 0.0
         self._hp = self._make_hp()
         return record
