@@ -27,7 +27,7 @@ def names() -> list[str]:
 def penalty(code: int, rate: float, weights: list[np.ndarray]) -> float:
     """The penalty added to the data loss (reported separately)."""
     if code == L1:
-        return float(rate * sum(np.abs(w).sum() for w in weights))
+        return float(rate * sum(np.abs(w.astype(np.float64)).sum() for w in weights))
     if code == L2:
         return float(rate * 0.5 * sum((w.astype(np.float64) ** 2).sum() for w in weights))
     return 0.0

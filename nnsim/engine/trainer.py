@@ -254,7 +254,8 @@ class Trainer:
             train_metric=rec["train_metric"], test_metric=rec["test_metric"], metric=self.metric,
             penalty=rec["penalty"], learning_rate=lr,
             grad_norms=[g / nb for g in self._epoch_gn_list],
-            weight_norms=[float(np.linalg.norm(w)) for w in self.net.weight_arrays()],
+            weight_norms=[float(np.linalg.norm(w.astype(np.float64)))  # no float32 overflow
+                          for w in self.net.weight_arrays()],
             seconds=self._epoch_seconds + time.perf_counter() - t0, batches=self.batch)
         self.history.epochs.append(record)
         self.epoch += 1

@@ -44,6 +44,28 @@ def _u(v):
     return np.uint64(v)
 
 
+@njit(inline="always", **JIT_MM)
+def _axpy8(s, c, x, q, step):
+    """The 8 accumulators s plus c·x[q + t·step], t = 0..7."""
+    return (s[0] + c * x[q], s[1] + c * x[q + step], s[2] + c * x[q + _U2 * step],
+            s[3] + c * x[q + _U3 * step], s[4] + c * x[q + _U4 * step],
+            s[5] + c * x[q + _U5 * step], s[6] + c * x[q + _U6 * step],
+            s[7] + c * x[q + _U7 * step])
+
+
+@njit(inline="always", **JIT)
+def _store8(out, q, step, s):
+    """out[q + t·step] = s[t], t = 0..7."""
+    out[q] = s[0]
+    out[q + step] = s[1]
+    out[q + _U2 * step] = s[2]
+    out[q + _U3 * step] = s[3]
+    out[q + _U4 * step] = s[4]
+    out[q + _U5 * step] = s[5]
+    out[q + _U6 * step] = s[6]
+    out[q + _U7 * step] = s[7]
+
+
 @njit(**JIT_MM)
 def _mm(a, ao, w, wo, out, oo, n, k, m):
     """out[n×m] = a[n×k] @ w[k×m]; blocks of 8 output columns."""
@@ -58,32 +80,15 @@ def _mm(a, ao, w, wo, out, oo, n, k, m):
         ar = ao + i * k
         r = oo + i * m
         for j0 in range(_U0, m8, _U8):
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+            s = (zero, zero, zero, zero, zero, zero, zero, zero)
             for p in range(k):
-                av = a[ar + p]
-                q = wo + p * m + j0
-                s0 += av * w[q]
-                s1 += av * w[q + _U1]
-                s2 += av * w[q + _U2]
-                s3 += av * w[q + _U3]
-                s4 += av * w[q + _U4]
-                s5 += av * w[q + _U5]
-                s6 += av * w[q + _U6]
-                s7 += av * w[q + _U7]
-            q = r + j0
-            out[q] = s0
-            out[q + _U1] = s1
-            out[q + _U2] = s2
-            out[q + _U3] = s3
-            out[q + _U4] = s4
-            out[q + _U5] = s5
-            out[q + _U6] = s6
-            out[q + _U7] = s7
+                s = _axpy8(s, a[ar + p], w, wo + p * m + j0, _U1)
+            _store8(out, r + j0, _U1, s)
         for j in range(m8, m):
-            s = zero
+            t = zero
             for p in range(k):
-                s += a[ar + p] * w[wo + p * m + j]
-            out[r + j] = s
+                t += a[ar + p] * w[wo + p * m + j]
+            out[r + j] = t
 
 
 @njit(**JIT_MM)
@@ -101,62 +106,28 @@ def _mm_tn(a, ao, d, do, out, oo, n, k, m):
         for p in range(k):
             r = oo + p * m
             for j0 in range(_U0, m8, _U8):
-                s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+                s = (zero, zero, zero, zero, zero, zero, zero, zero)
                 for i in range(n):
-                    av = a[ao + i * k + p]
-                    q = do + i * m + j0
-                    s0 += av * d[q]
-                    s1 += av * d[q + _U1]
-                    s2 += av * d[q + _U2]
-                    s3 += av * d[q + _U3]
-                    s4 += av * d[q + _U4]
-                    s5 += av * d[q + _U5]
-                    s6 += av * d[q + _U6]
-                    s7 += av * d[q + _U7]
-                q = r + j0
-                out[q] = s0
-                out[q + _U1] = s1
-                out[q + _U2] = s2
-                out[q + _U3] = s3
-                out[q + _U4] = s4
-                out[q + _U5] = s5
-                out[q + _U6] = s6
-                out[q + _U7] = s7
+                    s = _axpy8(s, a[ao + i * k + p], d, do + i * m + j0, _U1)
+                _store8(out, r + j0, _U1, s)
             for j in range(m8, m):
-                s = zero
+                t = zero
                 for i in range(n):
-                    s += a[ao + i * k + p] * d[do + i * m + j]
-                out[r + j] = s
+                    t += a[ao + i * k + p] * d[do + i * m + j]
+                out[r + j] = t
         return
     k8 = k - k % _U8
     for j in range(m):
         for p0 in range(_U0, k8, _U8):
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+            s = (zero, zero, zero, zero, zero, zero, zero, zero)
             for i in range(n):
-                dv = d[do + i * m + j]
-                q = ao + i * k + p0
-                s0 += a[q] * dv
-                s1 += a[q + _U1] * dv
-                s2 += a[q + _U2] * dv
-                s3 += a[q + _U3] * dv
-                s4 += a[q + _U4] * dv
-                s5 += a[q + _U5] * dv
-                s6 += a[q + _U6] * dv
-                s7 += a[q + _U7] * dv
-            r = oo + p0 * m + j
-            out[r] = s0
-            out[r + m] = s1
-            out[r + _U2 * m] = s2
-            out[r + _U3 * m] = s3
-            out[r + _U4 * m] = s4
-            out[r + _U5 * m] = s5
-            out[r + _U6 * m] = s6
-            out[r + _U7 * m] = s7
+                s = _axpy8(s, d[do + i * m + j], a, ao + i * k + p0, _U1)
+            _store8(out, oo + p0 * m + j, m, s)
         for p in range(k8, k):
-            s = zero
+            t = zero
             for i in range(n):
-                s += a[ao + i * k + p] * d[do + i * m + j]
-            out[oo + p * m + j] = s
+                t += a[ao + i * k + p] * d[do + i * m + j]
+            out[oo + p * m + j] = t
 
 
 @njit(**JIT_MM)
@@ -173,32 +144,15 @@ def _mm_nt(d, do, w, wo, out, oo, n, m, k):
         dr = do + i * m
         r = oo + i * k
         for p0 in range(_U0, k8, _U8):
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+            s = (zero, zero, zero, zero, zero, zero, zero, zero)
             for j in range(m):
-                dv = d[dr + j]
-                q = wo + p0 * m + j
-                s0 += dv * w[q]
-                s1 += dv * w[q + m]
-                s2 += dv * w[q + _U2 * m]
-                s3 += dv * w[q + _U3 * m]
-                s4 += dv * w[q + _U4 * m]
-                s5 += dv * w[q + _U5 * m]
-                s6 += dv * w[q + _U6 * m]
-                s7 += dv * w[q + _U7 * m]
-            q = r + p0
-            out[q] = s0
-            out[q + _U1] = s1
-            out[q + _U2] = s2
-            out[q + _U3] = s3
-            out[q + _U4] = s4
-            out[q + _U5] = s5
-            out[q + _U6] = s6
-            out[q + _U7] = s7
+                s = _axpy8(s, d[dr + j], w, wo + p0 * m + j, m)
+            _store8(out, r + p0, _U1, s)
         for p in range(k8, k):
-            s = zero
+            t = zero
             for j in range(m):
-                s += d[dr + j] * w[wo + p * m + j]
-            out[r + p] = s
+                t += d[dr + j] * w[wo + p * m + j]
+            out[r + p] = t
 
 
 # -- activations -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from nnsim.tui.session import DEMO_TOML
 DIVERGING_TOML = """
 [scenario]
 name = "Too hot"
-description = "A learning rate of 10 on a small relu network."
+description = "A learning rate of 100 on a small relu network."
 seed = 0
 
 [data]
@@ -36,7 +36,7 @@ activation = "sigmoid"
 [training]
 loss = "binary_crossentropy"
 optimizer = "sgd"
-learning_rate = 10.0
+learning_rate = 100.0
 batch_size = 10
 """
 
