@@ -89,8 +89,8 @@ class Trainer:
 
     def _alloc_workspace(self) -> None:
         net, B = self.net, self._batch_size
-        total = int(net.layi[:, lay.UNITS].sum())
-        self.ws = np.zeros(4 * B * total, dtype=net.dtype)
+        _, region = lay.region_offsets(net.layi, B)
+        self.ws = np.zeros(4 * region, dtype=net.dtype)   # A, Z, dL/dA, dL/dZ
         self.cfg = np.zeros(lay.CFG_SIZE, dtype=np.int64)
         self.cfg[lay.CFG_BATCH] = B
         self.cfg[lay.CFG_BMAX] = B

@@ -19,7 +19,7 @@ from numba import njit
 from .layout import (ACT, BOFF, CFG_APPLY, CFG_BATCH, CFG_BMAX, CFG_COUNT, CFG_ERR,
                      CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG, CFG_START, CFG_T,
                      ERR_GRAD, ERR_LOSS, FAN_IN, HASB, HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU,
-                     HP_REG, HP_RHO, UCOL, UNITS, WOFF)
+                     HP_REG, HP_RHO, UCOL, UNITS, WOFF, region_offsets)
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 # products may fuse a·b + c into one FMA (one rounding instead of two); nothing else of fastmath
@@ -30,11 +30,11 @@ EPS_P = 1e-7      # probability clipping, as in losses.EPS
 
 # -- matrix products (flat blocks) -----------------------------------------------------------
 # Small products (playground layers of 1 to a few dozen units) run as register-blocked loops:
-# eight outputs are summed at once in eight scalars, which the compiler packs into one vector
-# register, so no output goes back to memory between multiply-adds. Leftover outputs (fewer
-# than eight) are plain dot products. Indices are unsigned: Numba then emits no negative-index
-# wraparound test per access (a compare and a select on every load, which also blocked the
-# vector packing). uint64 mixed with int64 gives float64 in Numba, hence the _Un constants.
+# eight outputs are summed at once in eight scalar registers (eight independent FMA chains), so
+# no output goes back to memory between multiply-adds. Leftover outputs (fewer than eight) are
+# plain dot products. Indices are unsigned: Numba then emits no negative-index wraparound test
+# per access (a compare, a cmov and a lea on every load). uint64 mixed with int64 gives float64
+# in Numba, hence the _Un constants.
 _U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7, _U8 = (np.uint64(v) for v in range(9))
 
 
@@ -469,19 +469,13 @@ def _sumsq(x, o, n):
 
 
 # -- forward and the fused training loop -----------------------------------------------------
-@njit(**JIT)
-def _offsets(layi, bmax):
-    """Start of each row's block inside one workspace region, and the region size."""
-    L = layi.shape[0] - 1
-    offs = np.zeros(L + 1, dtype=np.int64)
-    for s in range(1, L + 1):
-        offs[s] = offs[s - 1] + bmax * layi[s - 1, UNITS]
-    return offs, offs[L] + bmax * layi[L, UNITS]
+# start of each row's block inside one workspace region, and the region size
+_offsets = njit(**JIT)(region_offsets)
 
 
 @njit(**JIT)
-def forward_block(layi, layf, P, W, offs, zoff, n, training, U, p0):
-    """Forward pass of n rows already in W's block 0 (A region at 0, Z region at zoff);
+def forward_block(layi, layf, P, WS, offs, zoff, n, training, U, p0):
+    """Forward pass of n rows already in WS's block 0 (A region at 0, Z region at zoff);
     inverted dropout on hidden outputs when training."""
     L = layi.shape[0] - 1
     for l in range(L):
@@ -490,14 +484,14 @@ def forward_block(layi, layf, P, W, offs, zoff, n, training, U, p0):
         ai = offs[l]
         ao = offs[l + 1]
         zo = zoff + ao
-        _mm(W, ai, P, layi[l + 1, WOFF], W, zo, n, din, dout)
+        _mm(WS, ai, P, layi[l + 1, WOFF], WS, zo, n, din, dout)
         if layi[l + 1, HASB]:
             b0 = layi[l + 1, BOFF]
             for i in range(n):
                 r = zo + i * dout
                 for j in range(dout):
-                    W[r + j] += P[b0 + j]
-        _act_fwd(layi[l + 1, ACT], layf[l + 1, 0], W, zo, W, ao, n, dout)
+                    WS[r + j] += P[b0 + j]
+        _act_fwd(layi[l + 1, ACT], layf[l + 1, 0], WS, zo, WS, ao, n, dout)
         rate = layf[l + 1, 1]
         if training and rate > 0.0 and l < L - 1:
             c = layi[l + 1, UCOL]
@@ -505,7 +499,7 @@ def forward_block(layi, layf, P, W, offs, zoff, n, training, U, p0):
             for i in range(n):
                 r = ao + i * dout
                 for j in range(dout):
-                    W[r + j] = 0.0 if U[p0 + i, c + j] < rate else W[r + j] * inv
+                    WS[r + j] = 0.0 if U[p0 + i, c + j] < rate else WS[r + j] * inv
 
 
 @njit(**JIT)
@@ -601,7 +595,7 @@ def predict(X, P, layi, layf, bmax, out):
     L = layi.shape[0] - 1
     N = X.shape[0]
     offs, region = _offsets(layi, bmax)
-    W = np.empty(2 * region, dtype=P.dtype)
+    WS = np.empty(2 * region, dtype=P.dtype)
     d0 = layi[0, UNITS]
     kout = layi[L, UNITS]
     oL = offs[L]
@@ -610,8 +604,8 @@ def predict(X, P, layi, layf, bmax, out):
         n = min(bmax, N - p0)
         for i in range(n):
             for j in range(d0):
-                W[i * d0 + j] = X[p0 + i, j]
-        forward_block(layi, layf, P, W, offs, region, n, False, U, 0)
+                WS[i * d0 + j] = X[p0 + i, j]
+        forward_block(layi, layf, P, WS, offs, region, n, False, U, 0)
         for i in range(n):
             for j in range(kout):
-                out[p0 + i, j] = W[oL + i * kout + j]
+                out[p0 + i, j] = WS[oL + i * kout + j]

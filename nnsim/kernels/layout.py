@@ -33,7 +33,9 @@ HP_SIZE = 8
 
 
 def region_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int]:
-    """Offsets of each row's block inside one workspace region, and the region size."""
+    """Offsets of each row's block inside one workspace region, and the region size.
+
+    The cpu backend compiles this very function with njit: keep it to what Numba supports."""
     dims = layi[:, UNITS]
     offs = np.zeros(len(dims), dtype=np.int64)
     offs[1:] = np.cumsum(dims[:-1]) * bmax
