@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from nnsim import __version__
+from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
 
 COMMANDS = ("list", "check", "run", "gradcheck")
-GRADCHECK_TOLERANCE = 1e-6
 
 EPILOG = """\
 examples:
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gradcheck", prog="nnsim gradcheck", help="compare analytic and numerical gradients",
                        description="Compare the backward pass with central finite differences "
                                    "(float64, dropout off) for every weight and bias tensor; "
-                                   f"a tensor passes when its relative error is below {GRADCHECK_TOLERANCE:g}.")
+                                   f"a tensor passes when its relative error is below {PASS_BELOW:g}.")
     p.add_argument("file", metavar="FILE", help="scenario file (.toml)")
     p.add_argument("--samples", type=_int_at_least(1, 10_000), default=32, metavar="N",
                    help="training samples to use (default 32)")
@@ -176,14 +176,14 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     rows = gradient_check(session.trainer, samples=args.samples)
     console.print(Text(f"{scenario.meta.name} ({args.file})", style="bold"))
     console.print(f"Gradient check on {n} training samples: float64, dropout off, "
-                  f"central differences with h = 1e-5; pass when relative error < {GRADCHECK_TOLERANCE:g}.")
+                  f"central differences with h = {DEFAULT_H:g}; pass when relative error < {PASS_BELOW:g}.")
     table = Table(box=box.HEAVY_HEAD)
     for name, justify in (("Tensor", "left"), ("Shape", "left"), ("Checked", "right"),
                           ("Relative error", "right"), ("Max |diff|", "right"), ("Result", "left")):
         table.add_column(name, justify=justify, no_wrap=True)
     failed = 0
     for r in rows:
-        ok = r.rel_error < GRADCHECK_TOLERANCE
+        ok = r.rel_error < PASS_BELOW
         failed += not ok
         table.add_row(Text(r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
                       Text(f"{r.rel_error:.2e}"), Text(f"{r.max_abs_diff:.2e}"),

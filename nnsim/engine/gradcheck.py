@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels import catalogue as cat
 from ..kernels import reference
-from . import losses as losses_mod
 from . import regularizers as reg_mod
 from .layers import Dropout
 from .network import Network
 from .trainer import Trainer
+
+
+DEFAULT_H = 1e-5      # the step of the central difference
+PASS_BELOW = 1e-6     # a tensor passes when its relative error is below this
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ def _float64_twin(trainer: Trainer, n: int) -> Trainer:
     twin = Network(net.input_dim, layers, dtype="float64", seed=net.seed)
     twin.set_weights(net.get_weights())
     x, y = trainer.x_train[:n].astype(np.float64), trainer.y_train[:n]
-    t = Trainer(twin, x, y[:, 0] if trainer.loss.code == losses_mod.SPARSE_CCE else y,
+    t = Trainer(twin, x, y[:, 0] if trainer.loss.code == cat.SPARSE_CCE else y,
                 loss=trainer.loss.name, from_logits=trainer.from_logits, optimizer="sgd",
                 learning_rate=0.01, regularization=trainer.reg_name,
                 regularization_rate=trainer.reg_rate, batch_size=n, shuffle=False,
@@ -40,7 +44,7 @@ def _float64_twin(trainer: Trainer, n: int) -> Trainer:
     return t
 
 
-def gradient_check(trainer: Trainer, samples: int = 32, h: float = 1e-5,
+def gradient_check(trainer: Trainer, samples: int = 32, h: float = DEFAULT_H,
                    max_entries: int = 64, seed: int = 0) -> list[GradCheckRow]:
     """Compare gradients of (data loss + penalty) on up to `samples` training rows.
 
@@ -49,34 +53,32 @@ def gradient_check(trainer: Trainer, samples: int = 32, h: float = 1e-5,
     """
     n = min(samples, trainer.n_train)
     twin = _float64_twin(trainer, n)
-    twin._run(1, apply=False)
+    _, analytic = twin.compute_gradients()
     net = twin.net
-    analytic = net.G.copy()
     X, Y = twin.x_train, twin.y_train
 
     def objective() -> float:
-        ps = reference.forward(X, net.P, net.layi, net._layf64)
+        ps = reference.forward(X, net.P, net.layi, net.layf64)
         data = twin.loss.value(ps.a[-1], Y, twin.from_logits)
         return data + reg_mod.penalty(twin.reg_code, twin.reg_rate, net.weight_arrays())
 
     rng = np.random.default_rng(seed)
     rows = []
-    for l, pos in enumerate(net.dense_positions):
-        fi, u, w0, b0 = (int(v) for v in net.layi[l + 1, :4])
-        for key, start, size, shape in (("W", w0, fi * u, (fi, u)), ("b", b0, u, (u,))):
-            idx = np.arange(size) if size <= max_entries else rng.choice(size, max_entries, replace=False)
-            num = np.empty(len(idx))
-            for k, i in enumerate(idx):
-                old = net.P[start + i]
-                net.P[start + i] = old + h
-                up = objective()
-                net.P[start + i] = old - h
-                down = objective()
-                net.P[start + i] = old
-                num[k] = (up - down) / (2 * h)
-            ana = analytic[start + idx]
-            diff = np.linalg.norm(ana - num)
-            denom = max(np.linalg.norm(ana) + np.linalg.norm(num), 1e-12)
-            rows.append(GradCheckRow(f"layer{pos}.{key}", shape, len(idx), float(diff / denom),
-                                     float(np.max(np.abs(ana - num))) if len(idx) else 0.0))
+    for sl in net.param_slices():
+        size = sl.size
+        idx = np.arange(size) if size <= max_entries else rng.choice(size, max_entries, replace=False)
+        num = np.empty(len(idx))
+        for k, i in enumerate(idx):
+            old = net.P[sl.start + i]
+            net.P[sl.start + i] = old + h
+            up = objective()
+            net.P[sl.start + i] = old - h
+            down = objective()
+            net.P[sl.start + i] = old
+            num[k] = (up - down) / (2 * h)
+        ana = analytic[sl.start + idx]
+        diff = np.linalg.norm(ana - num)
+        denom = max(np.linalg.norm(ana) + np.linalg.norm(num), 1e-12)
+        rows.append(GradCheckRow(sl.name, sl.shape, len(idx), float(diff / denom),
+                                 float(np.max(np.abs(ana - num))) if len(idx) else 0.0))
     return rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import catalogue as cat
 from . import losses as losses_mod
 
 
@@ -17,13 +18,13 @@ def encode_targets(y: np.ndarray, loss: losses_mod.Loss, n_out: int, out_activat
     arr = np.asarray(y)
     if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
         col = arr.reshape(-1)
-        if loss.code == losses_mod.CCE and n_out > 1:
+        if loss.code == cat.CCE and n_out > 1:
             if not np.all(np.equal(np.mod(col, 1), 0)) or col.min(initial=0) < 0 or col.max(initial=0) >= n_out:
                 raise ValueError(f"{name}: class labels must be integers in 0..{n_out - 1}")
             out = np.zeros((len(col), n_out))
             out[np.arange(len(col)), col.astype(np.int64)] = 1.0
             return out
-        if loss.code == losses_mod.SPARSE_CCE:
+        if loss.code == cat.SPARSE_CCE:
             if not np.all(np.equal(np.mod(col, 1), 0)) or col.min(initial=0) < 0 or col.max(initial=0) >= n_out:
                 raise ValueError(f"{name}: class labels must be integers in 0..{n_out - 1}")
             return col.astype(np.float64).reshape(-1, 1)
@@ -31,7 +32,7 @@ def encode_targets(y: np.ndarray, loss: losses_mod.Loss, n_out: int, out_activat
             raise ValueError(f"{name} has one column but the network has {n_out} outputs")
         return col.astype(np.float64).reshape(-1, 1)
     if arr.ndim == 2:
-        if loss.code == losses_mod.SPARSE_CCE:
+        if loss.code == cat.SPARSE_CCE:
             raise ValueError(f"{name}: sparse_categorical_crossentropy needs integer labels, not one-hot")
         if arr.shape[1] != n_out:
             raise ValueError(f"{name} has {arr.shape[1]} columns but the network has {n_out} outputs")
@@ -57,7 +58,7 @@ def metric_value(metric: str, out: np.ndarray, y: np.ndarray, loss: losses_mod.L
     if metric == "mae":
         return float(np.mean(np.abs(out - y)))
     pred = predicted_classes(out, from_logits, pm1)
-    if out.shape[1] == 1 and y.shape[1] == 1 and loss.code != losses_mod.SPARSE_CCE:
+    if out.shape[1] == 1 and y.shape[1] == 1 and loss.code != cat.SPARSE_CCE:
         truth = y[:, 0] if pm1 else (y[:, 0] >= 0.5).astype(np.float64)
     elif y.shape[1] == 1:
         truth = y[:, 0]

@@ -7,11 +7,30 @@ from typing import Sequence
 
 import numpy as np
 
-from ..kernels import layout as lay
+from ..kernels import catalogue as cat
+from ..kernels.layout import region_offsets
 from . import activations
 from .layers import Dense, Dropout, Layer
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+PREDICT_ROWS = 256   # rows per block in predict's workspace
+
+
+@dataclass(frozen=True)
+class ParamSlice:
+    """Where one weight tensor lives in the flat vectors P and G (and optimizer state)."""
+
+    name: str                 # checkpoint key, e.g. "layer0.W"
+    label: str                # what users read, e.g. "layer 1 W" (1-based, every layer counted)
+    layer: int                # 0-based index among the parameterised (dense) layers
+    key: str                  # "W" or "b"
+    start: int
+    stop: int
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
 
 
 @dataclass(frozen=True)
@@ -62,35 +81,59 @@ class Network:
         self.dense: list[Dense] = [l for l in self.layers if isinstance(l, Dense)]
         self.dense_positions = [i for i, l in enumerate(self.layers) if isinstance(l, Dense)]
         L = len(self.dense)
-        layi = np.zeros((L + 1, 7), dtype=np.int64)
-        layf = np.zeros((L + 1, 2), dtype=np.float64)
-        layi[0, lay.UNITS] = self.input_dim
+        layi = np.zeros((L + 1, cat.LAYI_COLS), dtype=np.int64)
+        layf = np.zeros((L + 1, cat.LAYF_COLS), dtype=np.float64)
+        layi[0, cat.UNITS] = self.input_dim
+        layi[0, cat.KIND] = cat.INPUT
         off, din, site, ucol = 0, self.input_dim, 0, 0
         self.drop_sites = np.zeros(L + 1)
         for layer in self.layers:
             if isinstance(layer, Dropout):
-                layf[site, 1] = layer.rate
+                layf[site, cat.DROP] = layer.rate
                 continue
             site += 1
             u = int(layer.units)
-            layi[site] = [din, u, off, off + din * u, activations.get(layer.activation).code,
-                          int(layer.use_bias), 0]
-            layf[site, 0] = float(layer.alpha or 0.0)
+            row = layi[site]
+            row[cat.FAN_IN], row[cat.UNITS], row[cat.WOFF], row[cat.BOFF] = din, u, off, off + din * u
+            row[cat.ACT] = activations.get(layer.activation).code
+            row[cat.HASB] = int(layer.use_bias)
+            row[cat.KIND] = cat.DENSE
+            layf[site, cat.ALPHA] = float(layer.alpha or 0.0)
             off += din * u + u
             din = u
         for s in range(L + 1):
-            if layf[s, 1] > 0:
-                layi[s, lay.UCOL] = ucol
-                ucol += int(layi[s, lay.UNITS])
+            if layf[s, cat.DROP] > 0:
+                layi[s, cat.UCOL] = ucol
+                ucol += int(layi[s, cat.UNITS])
         self.layi, self.n_params, self.n_dropout_cols = layi, off, ucol
-        self._layf64 = layf
+        self.layf64 = layf            # the reference backend computes in float64
         self.layf = layf.astype(self.dtype)
         self.P = np.zeros(off, dtype=self.dtype)
         self.G = np.zeros(off, dtype=self.dtype)
-        for layer, row in zip(self.dense, range(1, L + 1)):
-            fi, u, w0, b0 = (int(x) for x in layi[row, :4])
-            layer.params = {"W": self.P[w0:w0 + fi * u].reshape(fi, u), "b": self.P[b0:b0 + u]}
-            layer.grads = {"W": self.G[w0:w0 + fi * u].reshape(fi, u), "b": self.G[b0:b0 + u]}
+        self._slices = self._param_slices()
+        for sl in self._slices:
+            layer = self.dense[sl.layer]
+            layer.params[sl.key] = self.P[sl.start:sl.stop].reshape(sl.shape)
+            layer.grads[sl.key] = self.G[sl.start:sl.stop].reshape(sl.shape)
+
+    def _param_slices(self) -> list[ParamSlice]:
+        out = []
+        for l, pos in enumerate(self.dense_positions):
+            row = self.layi[l + 1]
+            fi, u = int(row[cat.FAN_IN]), int(row[cat.UNITS])
+            w0, b0 = int(row[cat.WOFF]), int(row[cat.BOFF])
+            for key, start, shape in (("W", w0, (fi, u)), ("b", b0, (u,))):
+                out.append(ParamSlice(f"layer{pos}.{key}", f"layer {pos + 1} {key}", l, key,
+                                      start, start + int(np.prod(shape)), shape))
+        return out
+
+    def param_slices(self) -> list[ParamSlice]:
+        """Every weight tensor in order (layer by layer, W then b) with its flat range."""
+        return list(self._slices)
+
+    def workspace_offsets(self, bmax: int) -> tuple[np.ndarray, int]:
+        """Block offsets inside one workspace region of `bmax` rows, and the region size."""
+        return region_offsets(self.layi, bmax)
 
     @property
     def output_dim(self) -> int:
@@ -101,7 +144,7 @@ class Network:
         return len(self.dense)
 
     def weight_names(self) -> list[str]:
-        return [f"layer{p}.{k}" for p in self.dense_positions for k in ("W", "b")]
+        return [sl.name for sl in self._slices]
 
     def dense_label(self, l: int) -> str:
         """Human name of dense layer l (0-based), counting hidden/output for learners."""
@@ -123,23 +166,19 @@ class Network:
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every weight array by name (`layer{i}.W`, `layer{i}.b`)."""
-        out = {}
-        for pos, layer in zip(self.dense_positions, self.dense):
-            out[f"layer{pos}.W"] = layer.params["W"].copy()
-            out[f"layer{pos}.b"] = layer.params["b"].copy()
-        return out
+        return {sl.name: self.P[sl.start:sl.stop].reshape(sl.shape).copy() for sl in self._slices}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Set weights by name; every name must be present with the right shape."""
-        for pos, layer in zip(self.dense_positions, self.dense):
-            for key in ("W", "b"):
-                name = f"layer{pos}.{key}"
-                if name not in weights:
-                    raise ValueError(f"weights are missing {name!r} (have {', '.join(sorted(weights))})")
-                arr = np.asarray(weights[name])
-                if arr.shape != layer.params[key].shape:
-                    raise ValueError(f"{name} has shape {arr.shape}, expected {layer.params[key].shape}")
-                layer.params[key][...] = arr
+        for sl in self._slices:
+            if sl.name not in weights:
+                raise ValueError(f"weights are missing {sl.name!r} "
+                                 f"(have {', '.join(sorted(weights))})")
+            arr = np.asarray(weights[sl.name])
+            if arr.shape != sl.shape:
+                raise ValueError(f"{sl.name} has shape {arr.shape}, expected {sl.shape}")
+        for sl in self._slices:
+            self.P[sl.start:sl.stop] = np.asarray(weights[sl.name]).reshape(-1)
 
     def weight_arrays(self) -> list[np.ndarray]:
         return [layer.params["W"] for layer in self.dense]
@@ -152,7 +191,8 @@ class Network:
         if xx.ndim != 2 or xx.shape[1] != self.input_dim:
             raise ValueError(f"inputs must have shape (N, {self.input_dim}), got {xx.shape}")
         out = np.empty((xx.shape[0], self.output_dim), dtype=self.dtype)
-        get_backend(backend).predict(xx, self.P, self.layi, self.layf, 256, out)
+        offs, _ = self.workspace_offsets(PREDICT_ROWS)
+        get_backend(backend).predict(xx, self.P, self.layi, self.layf, offs, PREDICT_ROWS, out)
         return out
 
     def summary(self) -> list[SummaryRow]:

@@ -18,64 +18,86 @@ from typing import Any
 
 import numpy as np
 
-from .registry import Registry
+from ..kernels import catalogue as cat
+from .registry import Option, Registry
 
-SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
+_MOMENTUM = Option("momentum", 0.9, 0.0, 1.0, high_inclusive=False, hp=cat.HP_MU,
+                   doc="μ, the fraction of the velocity kept from one step to the next")
+_EPSILON = Option("epsilon", 1e-7, 0.0, 1.0, low_inclusive=False, hp=cat.HP_EPS,
+                  doc="ε, added to the denominator so it is never 0")
 
-# name: (code, {hyperparameter: (default, low, high, low_inclusive, high_inclusive)})
-_Range = tuple[float, float, float, bool, bool]
-_SPECS: dict[str, tuple[int, dict[str, _Range]]] = {
-    "sgd": (SGD, {}),
-    "momentum": (MOMENTUM, {"momentum": (0.9, 0.0, 1.0, True, False)}),
-    "nesterov": (NESTEROV, {"momentum": (0.9, 0.0, 1.0, True, False)}),
-    "adagrad": (ADAGRAD, {"epsilon": (1e-7, 0.0, 1.0, False, True),
-                          "initial_accumulator": (0.1, 0.0, 1e6, True, True)}),
-    "rmsprop": (RMSPROP, {"rho": (0.9, 0.0, 1.0, True, False),
-                          "epsilon": (1e-7, 0.0, 1.0, False, True)}),
-    "adam": (ADAM, {"beta1": (0.9, 0.0, 1.0, True, False),
-                    "beta2": (0.999, 0.0, 1.0, True, False),
-                    "epsilon": (1e-7, 0.0, 1.0, False, True)}),
-}
-OPTIMIZERS: Registry[int] = Registry("optimizer")
-for _n, (_c, _) in _SPECS.items():
-    OPTIMIZERS.add(_n, _c, aliases={"sgd": ["gd"], "rmsprop": ["rms_prop"], "momentum": ["sgd_momentum"]}.get(_n, []))
 
-#: Order of the hyperparameter vector passed to kernels.
-HP_FIELDS = ("momentum", "beta1", "beta2", "epsilon", "rho", "initial_accumulator")
-LR_MAX = 1000.0  # high enough to watch lr 100 diverge on purpose
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A registry entry: the kernels' code and the settings the optimizer takes."""
+
+    name: str
+    code: int
+    options: tuple[Option, ...]
+    aliases: tuple[str, ...] = ()
+
+    def option(self, key: str) -> Option:
+        return next(o for o in self.options if o.name == key)
+
+
+OPTIMIZERS: Registry[OptimizerSpec] = Registry("optimizer")
+for _spec in (
+    OptimizerSpec("sgd", cat.SGD, (), ("gd",)),
+    OptimizerSpec("momentum", cat.MOMENTUM, (_MOMENTUM,), ("sgd_momentum",)),
+    OptimizerSpec("nesterov", cat.NESTEROV, (_MOMENTUM,)),
+    OptimizerSpec("adagrad", cat.ADAGRAD, (
+        _EPSILON, Option("initial_accumulator", 0.1, 0.0, 1e6, hp=cat.HP_INITACC,
+                         doc="the accumulator's starting value"))),
+    OptimizerSpec("rmsprop", cat.RMSPROP, (
+        Option("rho", 0.9, 0.0, 1.0, high_inclusive=False, hp=cat.HP_RHO,
+               doc="ρ, the decay of the running mean of g²"), _EPSILON), ("rms_prop",)),
+    OptimizerSpec("adam", cat.ADAM, (
+        Option("beta1", 0.9, 0.0, 1.0, high_inclusive=False, hp=cat.HP_B1,
+               doc="β₁, the decay of the first moment m"),
+        Option("beta2", 0.999, 0.0, 1.0, high_inclusive=False, hp=cat.HP_B2,
+               doc="β₂, the decay of the second moment v"), _EPSILON)),
+):
+    assert OPTIMIZERS.add(_spec.name, _spec, aliases=_spec.aliases).code == cat.OPTIMIZERS[_spec.name]
+
+LR_OPTION = Option("learning_rate", 0.01, 0.0, 1000.0, low_inclusive=False, hp=cat.HP_LR,
+                   doc="η, the step size (up to 1000: lr 100 diverges on purpose in a lesson)")
+LR_MAX = LR_OPTION.high
 
 
 def names() -> list[str]:
     return OPTIMIZERS.names()
 
 
+def spec(name: str) -> OptimizerSpec:
+    """The registry entry of optimizer `name` (or an alias)."""
+    return OPTIMIZERS.get(name)
+
+
+def all_options() -> dict[str, Option]:
+    """Every optimizer setting by name (a setting shared by several optimizers is one Option)."""
+    out: dict[str, Option] = {}
+    for n in names():
+        for o in OPTIMIZERS.get(n).options:
+            assert out.setdefault(o.name, o) == o, f"optimizer setting {o.name} defined twice"
+    return out
+
+
+def takers(key: str) -> list[str]:
+    """The optimizers that take setting `key`."""
+    return [n for n in names() if any(o.name == key for o in OPTIMIZERS.get(n).options)]
+
+
 def defaults(name: str) -> dict[str, float]:
     """The documented default hyperparameters of optimizer `name`."""
-    return {k: v[0] for k, v in _SPECS[OPTIMIZERS.canonical(name)][1].items()}
-
-
-def _check_range(opt: str, key: str, value: Any, rng: _Range) -> float:
-    _, lo, hi, lo_in, hi_in = rng
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"optimizer {opt}: {key} must be a number, got {value!r}") from None
-    ok = (v >= lo if lo_in else v > lo) and (v <= hi if hi_in else v < hi)
-    if not ok or not np.isfinite(v):
-        allowed = f"{lo} {'<=' if lo_in else '<'} {key} {'<=' if hi_in else '<'} {hi}"
-        raise ValueError(f"optimizer {opt}: {key} = {value!r} is out of range; allowed {allowed}")
-    return v
+    return {o.name: float(o.default) for o in OPTIMIZERS.get(name).options}
 
 
 def check_learning_rate(lr: Any) -> float:
     """Validate a learning rate: 0 < η <= 1000."""
     try:
-        v = float(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"learning_rate must be a number, got {lr!r}") from None
-    if not (0.0 < v <= LR_MAX) or not np.isfinite(v):
-        raise ValueError(f"learning_rate = {lr!r} is out of range; allowed 0 < learning_rate <= {LR_MAX}")
-    return v
+        return LR_OPTION.check("learning_rate", lr)
+    except ValueError as err:
+        raise ValueError(str(err).removeprefix("learning_rate: ")) from None
 
 
 @dataclass
@@ -84,7 +106,7 @@ class Optimizer:
 
     name: str
     options: dict[str, float] = field(default_factory=dict)
-    code: int = SGD
+    code: int = cat.SGD
     s1: np.ndarray | None = None  # velocity / accumulator / first moment
     s2: np.ndarray | None = None  # second moment (adam)
     t: int = 0                    # update count (adam's bias correction)
@@ -104,60 +126,34 @@ class Optimizer:
         elif "nesterov" in opts:
             if opts.pop("nesterov") and canon == "momentum":
                 canon = "nesterov"
-        code, spec = _SPECS[canon]
+        entry = OPTIMIZERS.get(canon)
         clean = {}
         for key, value in opts.items():
             if value is None:
                 continue
-            if key not in spec:
-                allowed = ", ".join(spec) or "none"
+            if key not in {o.name for o in entry.options}:
+                allowed = ", ".join(o.name for o in entry.options) or "none"
                 raise ValueError(f"optimizer {canon} has no setting {key!r}; its settings: {allowed}")
-            clean[key] = _check_range(canon, key, value, spec[key])
-        full = {k: clean.get(k, v[0]) for k, v in spec.items()}
-        return cls(canon, full, code)
+            clean[key] = entry.option(key).check(f"optimizer {canon}", value)
+        full = {o.name: clean.get(o.name, float(o.default)) for o in entry.options}
+        return cls(canon, full, entry.code)
 
     def hp_vector(self, lr: float) -> np.ndarray:
-        """[lr, momentum, beta1, beta2, epsilon, rho, initial_accumulator] for the kernels."""
-        vals = [lr] + [self.options.get(k, 0.0) for k in HP_FIELDS]
-        return np.array(vals, dtype=np.float64)
+        """The kernels' hyperparameter vector (catalogue.HP_*): lr and this optimizer's
+        settings at their indices, zeros elsewhere."""
+        hp = np.zeros(cat.HP_SIZE, dtype=np.float64)
+        hp[cat.HP_LR] = lr
+        for o in OPTIMIZERS.get(self.name).options:
+            hp[o.hp] = self.options[o.name]
+        return hp
 
     def init_state(self, n: int, dtype: np.dtype) -> None:
         """Allocate zeroed state for `n` parameters (adagrad's accumulator starts at its setting)."""
         self.s1 = np.zeros(n, dtype=dtype)
         self.s2 = np.zeros(n, dtype=dtype)
-        if self.code == ADAGRAD:
+        if self.code == cat.ADAGRAD:
             self.s1[:] = self.options["initial_accumulator"]
         self.t = 0
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **self.options}
-
-
-def reference_update(code: int, hp: np.ndarray, p: np.ndarray, g: np.ndarray,
-                     s1: np.ndarray, s2: np.ndarray, t: int) -> int:
-    """One update in plain NumPy, in place, exactly as the formulas above; returns the new t."""
-    lr, mu, b1, b2, eps, rho = (float(x) for x in hp[:6])
-    if code == SGD:
-        p -= lr * g
-    elif code == MOMENTUM:
-        s1[:] = mu * s1 - lr * g
-        p += s1
-    elif code == NESTEROV:
-        s1[:] = mu * s1 - lr * g
-        p += mu * s1 - lr * g
-    elif code == ADAGRAD:
-        s1 += g * g
-        p -= lr * g / (np.sqrt(s1) + eps)
-    elif code == RMSPROP:
-        s1[:] = rho * s1 + (1 - rho) * g * g
-        p -= lr * g / (np.sqrt(s1) + eps)
-    elif code == ADAM:
-        t += 1
-        s1[:] = b1 * s1 + (1 - b1) * g
-        s1[np.abs(s1) < 1e-30] = 0.0
-        s2[:] = b2 * s2 + (1 - b2) * g * g
-        mhat = s1 / (1 - b1 ** t)
-        vhat = s2 / (1 - b2 ** t)
-        p -= lr * mhat / (np.sqrt(vhat) + eps)
-        return t
-    return t + 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, Iterable, TypeVar
+import math
+from dataclasses import dataclass
+from typing import Any, Generic, Iterable, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -49,3 +53,52 @@ class Registry(Generic[T]):
         except ValueError:
             return False
         return True
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a registry entry (an optimizer's momentum, a schedule's gamma): its name,
+    default, valid range and meaning. The scenario schema, the CLI's and the app's edit rules
+    are derived from these; nothing else restates a default or a range.
+
+    `default` None means the caller supplies it (cosine's t_max: the run's epochs).
+    """
+
+    name: str
+    default: float | None
+    low: float
+    high: float
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    integer: bool = False
+    doc: str = ""
+    hp: int | None = None   # its index in the kernels' hyperparameter vector (catalogue.HP_*)
+
+    def describe(self) -> str:
+        """The allowed values in words, e.g. 'a number >= 0 and < 1'."""
+        kind = "an integer" if self.integer else "a number"
+        lo = f"{'>=' if self.low_inclusive else '>'} {_fmt(self.low)}"
+        if self.high == float("inf"):
+            return f"{kind} {lo}"
+        return f"{kind} {lo} and {'<=' if self.high_inclusive else '<'} {_fmt(self.high)}"
+
+    def allows(self, value: float) -> bool:
+        v = float(value)
+        if not math.isfinite(v):
+            return False
+        lo_ok = v >= self.low if self.low_inclusive else v > self.low
+        hi_ok = v <= self.high if self.high_inclusive else v < self.high
+        return lo_ok and hi_ok and (not self.integer or v == int(v))
+
+    def check(self, owner: str, value: Any) -> float:
+        """`value` as a float, or ValueError naming the owner, the setting and what is allowed."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{owner}: {self.name} must be a number, got {value!r}")
+        if not self.allows(value):
+            raise ValueError(f"{owner}: {self.name} = {value!r} is out of range; allowed: "
+                             f"{self.describe()}")
+        return float(value)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"

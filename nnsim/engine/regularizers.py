@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Registry
+from ..kernels import catalogue as cat
+from ..kernels import npmath
+from .registry import Option, Registry
 
-NONE, L1, L2 = 0, 1, 2
 REGULARIZERS: Registry[int] = Registry("regularization")
-REGULARIZERS.add("none", NONE, aliases=["off", ""])
-REGULARIZERS.add("l1", L1, aliases=["lasso"])
-REGULARIZERS.add("l2", L2, aliases=["ridge", "weight_decay"])
+for _name, _aliases in (("none", ["off", ""]), ("l1", ["lasso"]), ("l2", ["ridge", "weight_decay"])):
+    REGULARIZERS.add(_name, cat.REGULARIZERS[_name], aliases=_aliases)
+
+RATE_OPTION = Option("regularization_rate", 0.0, 0.0, 10.0, hp=cat.HP_REG,
+                     doc="λ, the penalty's weight (0: no effect)")
 
 
 def get(name: str) -> int:
@@ -26,17 +29,9 @@ def names() -> list[str]:
 
 def penalty(code: int, rate: float, weights: list[np.ndarray]) -> float:
     """The penalty added to the data loss (reported separately)."""
-    if code == L1:
-        return float(rate * sum(np.abs(w.astype(np.float64)).sum() for w in weights))
-    if code == L2:
-        return float(rate * 0.5 * sum((w.astype(np.float64) ** 2).sum() for w in weights))
-    return 0.0
+    return npmath.penalty(code, rate, weights)
 
 
 def gradient(code: int, rate: float, w: np.ndarray) -> np.ndarray:
     """d(penalty)/dw."""
-    if code == L1:
-        return rate * np.sign(w)
-    if code == L2:
-        return rate * w
-    return np.zeros_like(w)
+    return npmath.penalty_gradient(code, rate, w)

@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..kernels import catalogue as lay
 from ..kernels import get_backend
-from ..kernels import layout as lay
 from . import losses as losses_mod
 from . import regularizers as reg_mod
 from .errors import DivergenceError
@@ -89,8 +89,8 @@ class Trainer:
 
     def _alloc_workspace(self) -> None:
         net, B = self.net, self._batch_size
-        _, region = lay.region_offsets(net.layi, B)
-        self.ws = np.zeros(4 * region, dtype=net.dtype)   # A, Z, dL/dA, dL/dZ
+        self.offs, self.region = net.workspace_offsets(B)
+        self.ws = np.zeros(4 * self.region, dtype=net.dtype)   # A, Z, dL/dA, dL/dZ
         self.cfg = np.zeros(lay.CFG_SIZE, dtype=np.int64)
         self.cfg[lay.CFG_BATCH] = B
         self.cfg[lay.CFG_BMAX] = B
@@ -105,9 +105,11 @@ class Trainer:
     def set_regularization(self, name: str, rate: float) -> None:
         """Change the weight penalty (live)."""
         code = reg_mod.get(name)
-        if not isinstance(rate, (int, float)) or not (0.0 <= float(rate) <= 10.0):
-            raise ValueError(f"regularization_rate = {rate!r} is out of range; allowed 0 <= rate <= 10")
-        self.reg_code, self.reg_rate = code, float(rate)
+        try:
+            rate = reg_mod.RATE_OPTION.check("regularization", rate)
+        except ValueError as err:
+            raise ValueError(str(err).removeprefix("regularization: ")) from None
+        self.reg_code, self.reg_rate = code, rate
         self.reg_name = reg_mod.REGULARIZERS.canonical(name)
         if hasattr(self, "cfg"):
             self.cfg[lay.CFG_REG] = code
@@ -136,10 +138,9 @@ class Trainer:
         self._hp = self._make_hp()
 
     def _make_hp(self) -> np.ndarray:
-        hp = np.zeros(lay.HP_SIZE, dtype=self.net.dtype)
-        hp[:7] = self.optimizer.hp_vector(self.learning_rate)
+        hp = self.optimizer.hp_vector(self.learning_rate)
         hp[lay.HP_REG] = self.reg_rate
-        return hp
+        return hp.astype(self.net.dtype)
 
     def reset_state(self) -> None:
         """Fresh optimizer state, counters, history and data order (weights untouched)."""
@@ -167,6 +168,55 @@ class Trainer:
         self.net.initialize(self.net.seed if seed is None else seed)
         self.reset_state()
 
+    # -- state for checkpoints ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything an exact resume needs besides the weights: optimizer state (arrays under
+        "s1"/"s2"), counters, the RNG state at the start of the current epoch's plan, and the
+        history. Values are JSON-friendly except the two arrays."""
+        opt = self.optimizer
+        drawn = self._plan is not None
+        return {
+            "optimizer": opt.config(), "t": opt.t, "s1": opt.s1.copy(), "s2": opt.s2.copy(),
+            "epoch": self.epoch, "pos": self.pos, "batch": self.batch, "step": self.step,
+            "samples_seen": self.samples_seen, "max_grad_norm": self.max_grad_norm,
+            "base_lr": self.base_lr, "batch_size": self.batch_size,
+            "epoch_grad_norm_sum": list(self._epoch_gn_list),
+            "rng": self._rng_epoch_state if drawn else self.rng.bit_generator.state,
+            "plan_drawn": drawn, "seed": self.seed, "history": self.history.to_json(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned (weights are loaded separately). The optimizer
+        must be the same kind; ValueError names what does not fit."""
+        name = state["optimizer"]["name"]
+        if name != self.optimizer.name:
+            raise ValueError(f"it was saved with optimizer {name}, this run uses {self.optimizer.name}")
+        n = self.net.n_params
+        for key in ("s1", "s2"):
+            if np.shape(state[key]) != (n,):
+                raise ValueError(f"optimizer state {key} has shape {np.shape(state[key])}, "
+                                 f"expected ({n},)")
+        self.batch_size = int(state["batch_size"])
+        self.reset_state()
+        opt = self.optimizer
+        opt.s1[:] = state["s1"]
+        opt.s2[:] = state["s2"]
+        opt.t = int(state["t"])
+        self.cfg[lay.CFG_T] = opt.t
+        self.base_lr = check_learning_rate(state["base_lr"])
+        self.epoch, self.pos, self.batch = int(state["epoch"]), int(state["pos"]), int(state["batch"])
+        self.step, self.samples_seen = int(state["step"]), int(state["samples_seen"])
+        self.max_grad_norm = float(state["max_grad_norm"])
+        gn = [float(v) for v in state["epoch_grad_norm_sum"]]
+        if len(gn) != self.net.n_dense:
+            raise ValueError(f"epoch_grad_norm_sum has {len(gn)} entries, expected {self.net.n_dense}")
+        self._epoch_gn_list = gn
+        self.history = History.from_json(state["history"])
+        self.rng.bit_generator.state = state["rng"]
+        if state["plan_drawn"]:
+            self._ensure_plan()
+        self._hp = self._make_hp()
+
     # -- epochs and batches ----------------------------------------------------------------
     @property
     def n_train(self) -> int:
@@ -189,9 +239,10 @@ class Trainer:
             self._hp = self._make_hp()
         return self._plan
 
-    def _run(self, count: int, apply: bool = True) -> np.ndarray:
-        """Run `count` batches through the backend; returns their losses (raises on divergence)."""
-        order, U = self._plan if self._plan is not None else self._ensure_plan()
+    def _kernel(self, count: int, apply: bool) -> tuple[int, np.ndarray, np.ndarray]:
+        """One backend call over `count` batches from the current position: (batches done,
+        their losses, their per-layer gradient norms). No bookkeeping."""
+        order, U = self._ensure_plan()
         cfg = self.cfg
         cfg[lay.CFG_START] = self.pos
         cfg[lay.CFG_COUNT] = count
@@ -201,12 +252,17 @@ class Trainer:
         else:
             out_loss, out_gn = np.zeros(count), np.zeros((count, self.net.n_dense))
         opt, net = self.optimizer, self.net
-        t0 = time.perf_counter()
         done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
                                           opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
-                                          U, self.ws, out_loss, out_gn)
-        self._epoch_seconds += time.perf_counter() - t0
+                                          self.offs, U, self.ws, out_loss, out_gn)
         opt.t = cfg.item(lay.CFG_T)
+        return done, out_loss, out_gn
+
+    def _run(self, count: int, apply: bool = True) -> np.ndarray:
+        """Run `count` batches through the backend; returns their losses (raises on divergence)."""
+        t0 = time.perf_counter()
+        done, out_loss, out_gn = self._kernel(count, apply)
+        self._epoch_seconds += time.perf_counter() - t0
         if done == 1:  # stepping: a handful of floats, plain Python beats numpy reductions
             g = out_gn[0].tolist()
             egn = self._epoch_gn_list
@@ -225,8 +281,17 @@ class Trainer:
         if apply and done:
             self._advance(done, out_loss)
         if done < count:
-            raise self._diagnose(order, U, int(cfg[lay.CFG_ERR]), int(cfg[lay.CFG_ERR_LAYER]))
+            order, U = self._ensure_plan()
+            raise self._diagnose(order, U, int(self.cfg[lay.CFG_ERR]),
+                                 int(self.cfg[lay.CFG_ERR_LAYER]))
         return out_loss
+
+    def compute_gradients(self) -> tuple[float, np.ndarray]:
+        """The loss of the next mini-batch and the gradient of loss + penalty with respect to
+        every parameter (a copy, laid out as `net.P`). Nothing changes: no update, no counters,
+        no history (the epoch's batch order is drawn if it was not yet)."""
+        _, out_loss, _ = self._kernel(1, apply=False)
+        return float(out_loss[0]), self.net.G.copy()
 
     def _advance(self, done: int, losses: np.ndarray) -> None:
         h = self.history
@@ -339,18 +404,16 @@ class Trainer:
             opt.code, self._hp, opt.t, net.P, net.G, opt.s1, opt.s2)
         opt.t = int(self.cfg[lay.CFG_T])
         delta = net.P - P_before
-        for lt, row in zip(tr.layers, range(1, L + 1)):
-            fi, u, w0, b0 = (int(x) for x in net.layi[row, :4])
-            lt.update_W = delta[w0:w0 + fi * u].reshape(fi, u).copy()
-            lt.update_b = delta[b0:b0 + u].copy()
+        for sl in net.param_slices():
+            setattr(tr.layers[sl.layer], f"update_{sl.key}",
+                    delta[sl.start:sl.stop].reshape(sl.shape).copy())
         self._advance(1, np.array([loss]))
         self._walk_record = self._finish_epoch_if_done()
         yield Phase("update", None, tr)
 
     def _build_trace(self, idx: np.ndarray, loss: float, P: np.ndarray, n: int) -> StepTrace:
         net = self.net
-        offs, region = lay.region_offsets(net.layi, self._batch_size)
-        ws = self.ws
+        offs, region, ws = self.offs, self.region, self.ws
         tr = StepTrace(epoch=self.epoch + 1, batch=self.batch + 1, step=self.step + 1,
                        indices=idx, y=self.y_train[idx].copy(), loss=loss,
                        learning_rate=self.learning_rate)
@@ -359,14 +422,16 @@ class Trainer:
             start = r * region + offs[s]
             return ws[start:start + n * d].reshape(n, d).copy()
 
+        tensors = {(sl.layer, sl.key): sl for sl in net.param_slices()}
         for l, layer in enumerate(net.dense):
-            fi, u, w0, b0 = (int(x) for x in net.layi[l + 1, :4])
+            W, b = tensors[l, "W"], tensors[l, "b"]
+            fi, u = W.shape
             tr.layers.append(LayerTrace(
                 index=l, position=net.dense_positions[l], activation=layer.activation,
                 a_in=block(0, l, fi), z=block(1, l + 1, u), a=block(0, l + 1, u),
-                W=P[w0:w0 + fi * u].reshape(fi, u).copy(), b=P[b0:b0 + u].copy(),
+                W=P[W.start:W.stop].reshape(W.shape).copy(), b=P[b.start:b.stop].copy(),
                 dA=block(2, l + 1, u), dZ=block(3, l + 1, u),
-                dW=net.G[w0:w0 + fi * u].reshape(fi, u).copy(), db=net.G[b0:b0 + u].copy()))
+                dW=net.G[W.start:W.stop].reshape(W.shape).copy(), db=net.G[b.start:b.stop].copy()))
         return tr
 
     # -- divergence ------------------------------------------------------------------------
@@ -380,7 +445,7 @@ class Trainer:
         layer, quantity = err_layer + 1, {lay.ERR_LOSS: "loss", lay.ERR_GRAD: "gradient dL/dW"}.get(err, "value")
         with np.errstate(all="ignore"):
             ps = reference.forward_backward(self.x_train[idx], self.y_train[idx], ub, net.P,
-                                            net.layi, net._layf64, self.loss.code, self.from_logits,
+                                            net.layi, net.layf64, self.loss.code, self.from_logits,
                                             self.reg_code, self.reg_rate)
             found = None
             for l in range(1, net.n_dense + 1):

@@ -16,16 +16,20 @@ import math
 import numpy as np
 from numba import njit
 
-from .layout import (ACT, BOFF, CFG_APPLY, CFG_BATCH, CFG_BMAX, CFG_COUNT, CFG_ERR,
-                     CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG, CFG_START, CFG_T,
-                     ERR_GRAD, ERR_LOSS, FAN_IN, HASB, HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU,
-                     HP_REG, HP_RHO, UCOL, UNITS, WOFF, region_offsets)
+from . import jitcache
+from .catalogue import (ACT, ADAGRAD, ADAM, ADAM_FLUSH, ALPHA, BCE, BOFF, CFG_APPLY, CFG_BATCH,
+                        CFG_BMAX, CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS,
+                        CFG_OPT, CFG_REG, CFG_START, CFG_T, DROP, ELU, EPS_P, ERR_GRAD, ERR_LOSS,
+                        FAN_IN, HASB, HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU, HP_REG, HP_RHO,
+                        LEAKY_RELU, LINEAR, MAE, MOMENTUM, MSE, NESTEROV, REG_L1, REG_L2, RELU,
+                        RMSPROP, SGD, SIGMOID, SOFTMAX, SPARSE_CCE, SSE, TANH, UCOL, UNITS, WOFF,
+                        fused_output, loss_norm)
 
+jitcache.install()   # cached kernels are keyed on every kernel source file, catalogue included
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 # products may fuse a·b + c into one FMA (one rounding instead of two); nothing else of fastmath
 JIT_MM = dict(JIT, fastmath={"contract"})
 BLAS_MIN = 4096   # use np.dot when rows·fan_in·units reaches this
-EPS_P = 1e-7      # probability clipping, as in losses.EPS
 
 
 # -- matrix products (flat blocks) -----------------------------------------------------------
@@ -158,10 +162,10 @@ def _mm_nt(d, do, w, wo, out, oo, n, m, k):
 # -- activations -----------------------------------------------------------------------------
 @njit(**JIT)
 def _act_fwd(code, alpha, z, zo, a, ao, n, m):
-    """a = f(z) over an n × m block; codes as in engine.activations."""
+    """a = f(z) over an n × m block (activation codes: catalogue)."""
     one = z.dtype.type(1.0)
     zero = z.dtype.type(0.0)
-    if code == 6:  # softmax, row-wise, shifted by the max
+    if code == SOFTMAX:  # row-wise, shifted by the max
         for i in range(n):
             zr = zo + i * m
             ar = ao + i * m
@@ -177,18 +181,18 @@ def _act_fwd(code, alpha, z, zo, a, ao, n, m):
                 a[ar + j] /= s
         return
     zo, ao, cnt = _u(zo), _u(ao), _u(n * m)
-    if code == 0:
+    if code == LINEAR:
         for t in range(cnt):
             a[ao + t] = z[zo + t]
-    elif code == 1:
+    elif code == SIGMOID:
         for t in range(cnt):
             v = z[zo + t]
             e = math.exp(-abs(v))          # never overflows
             r = one / (one + e)
             a[ao + t] = r if v >= zero else e * r
-    elif code == 2 and z.itemsize == 4:
+    elif code == TANH and z.itemsize == 4:
         # float32: Eigen's rational minimax tanh (odd degree-13 over even degree-6 polynomial,
-        # input clamped to ±7.905): within 7 ulp of tanh (checked over [-10, 10] in
+        # input clamped to ±7.905): within 8 ulp of tanh (checked over [-10, 10] in
         # tests), and only multiplies, adds and one divide, so the loop vectorises.
         c = z.dtype.type(7.90531110763549805)
         tiny = z.dtype.type(0.0004)
@@ -205,7 +209,7 @@ def _act_fwd(code, alpha, z, zo, a, ao, n, m):
             p = x * (a1 + x2 * (a3 + x2 * (a5 + x2 * (a7 + x2 * (a9 + x2 * (a11 + x2 * a13))))))
             q = b0 + x2 * (b2 + x2 * (b4 + x2 * b6))
             a[ao + t] = v if (abs(v) < tiny or v != v) else p / q   # v != v: NaN stays NaN
-    elif code == 2:
+    elif code == TANH:
         # float64: tanh(x) = (1 − e)/(1 + e), e = exp(−2|x|), one exp instead of libm's slow
         # scalar tanh; a Taylor polynomial where that form cancels (|x| < 0.05).
         thr = z.dtype.type(0.05)
@@ -223,16 +227,16 @@ def _act_fwd(code, alpha, z, zo, a, ao, n, m):
             p = x * (one + x2 * (c3 + x2 * (c5 + x2 * (c7 + x2 * c9))))
             r = p if x < thr else r
             a[ao + t] = r if v >= zero else -r
-    elif code == 3:
+    elif code == RELU:
         for t in range(cnt):
             v = z[zo + t]
             a[ao + t] = v if v > zero else zero
-    elif code == 4:
+    elif code == LEAKY_RELU:
         al = z.dtype.type(alpha)
         for t in range(cnt):
             v = z[zo + t]
             a[ao + t] = v if v > zero else al * v
-    else:
+    elif code == ELU:
         al = z.dtype.type(alpha)
         for t in range(cnt):
             v = z[zo + t]
@@ -247,18 +251,18 @@ def _act_bwd(code, alpha, z, zo, a, ao, da, dao, dz, dzo, n, m, mask_rate, U, p0
     one = z.dtype.type(1.0)
     zero = z.dtype.type(0.0)
     cnt = n * m
-    if mask_rate == 0.0 and code == 2:
+    if mask_rate == 0.0 and code == TANH:
         for t in range(cnt):
             av = a[ao + t]
             dz[dzo + t] = da[dao + t] * (one - av * av)
         return
-    if mask_rate == 0.0 and code == 3:
+    if mask_rate == 0.0 and code == RELU:
         for t in range(cnt):
             dz[dzo + t] = da[dao + t] if z[zo + t] > zero else zero
         return
     for i in range(n):
         r = i * m
-        if code == 6:
+        if code == SOFTMAX:
             s = 0.0
             for j in range(m):
                 s += da[dao + r + j] * a[ao + r + j]
@@ -275,40 +279,45 @@ def _act_bwd(code, alpha, z, zo, a, ao, da, dao, dz, dzo, n, m, mask_rate, U, p0
                 g = g / keep       # d(a·m)/da = m = 1/keep for kept units
                 av = av * keep     # undo the inverted-dropout scaling
             v = z[zo + r + j]
-            if code == 0:
-                d = 1.0
-            elif code == 1:
+            if code == SIGMOID:
                 d = av * (1.0 - av)
-            elif code == 2:
+            elif code == TANH:
                 d = 1.0 - av * av
-            elif code == 3:
+            elif code == RELU:
                 d = 1.0 if v > 0 else 0.0
-            elif code == 4:
+            elif code == LEAKY_RELU:
                 d = 1.0 if v > 0 else alpha
-            else:
+            elif code == ELU:
                 d = 1.0 if v > 0 else alpha * math.exp(v)
+            else:  # LINEAR
+                d = 1.0
             dz[dzo + r + j] = g * d
 
 
 # -- loss ------------------------------------------------------------------------------------
+_fused_output = njit(inline="always", **JIT)(fused_output)
+_loss_norm = njit(inline="always", **JIT)(loss_norm)
+
+
 @njit(**JIT)
 def _loss_delta(loss_code, from_logits, out_act, z, zo, a, ao, da, dao, dz, dzo, n, k,
                 Y, order, p0):
-    """Mean-over-batch loss, dL/da (shown in traces) and dL/dz at the output (n × k blocks).
+    """The batch loss (reduced as `catalogue.loss_norm` says), dL/da (shown in traces) and
+    dL/dz at the output (n × k blocks).
 
-    Cross-entropy with its matching output (sigmoid/softmax, or logits) uses the fused
-    gradient dz = (p − y)/norm; other pairs go through dz = da ⊙ f′(z) outside this kernel.
+    Cross-entropy with its matching output (`catalogue.fused_output`) gets the fused gradient
+    dz = (p − y)/norm here; other pairs go through dz = da ⊙ f′(z) outside this kernel.
     Returns (loss, fused).
     """
-    norm = float(n * k) if loss_code in (0, 2, 3) else (1.0 if loss_code == 1 else float(n))
+    norm = _loss_norm(loss_code, n, k)
     total = 0.0
     lse = 0.0
-    fused = loss_code >= 3 and (from_logits or (loss_code == 3 and out_act == 1)
-                                or (loss_code >= 4 and out_act == 6))
+    fused = _fused_output(loss_code, from_logits, out_act)
+    ce = loss_code != BCE and loss_code != MSE and loss_code != SSE and loss_code != MAE
     for i in range(n):
         row = order[p0 + i]
         zr, ar, dar, dzr = zo + i * k, ao + i * k, dao + i * k, dzo + i * k
-        if loss_code >= 4 and from_logits:
+        if ce and from_logits:
             mx = z[zr]
             for j in range(1, k):
                 mx = max(mx, z[zr + j])
@@ -317,20 +326,20 @@ def _loss_delta(loss_code, from_logits, out_act, z, zo, a, ao, da, dao, dz, dzo,
                 s += math.exp(z[zr + j] - mx)
             lse = mx + math.log(s)
         for j in range(k):
-            if loss_code == 5:
+            if loss_code == SPARSE_CCE:
                 y = 1.0 if int(Y[row, 0]) == j else 0.0
             else:
                 y = Y[row, j]
             o = a[ar + j]
-            if loss_code == 0 or loss_code == 1:
+            if loss_code == MSE or loss_code == SSE:
                 diff = o - y
-                total += diff * diff * (1.0 if loss_code == 0 else 0.5)
-                da[dar + j] = (2.0 * diff if loss_code == 0 else diff) / norm
-            elif loss_code == 2:
+                total += diff * diff * (1.0 if loss_code == MSE else 0.5)
+                da[dar + j] = (2.0 * diff if loss_code == MSE else diff) / norm
+            elif loss_code == MAE:
                 diff = o - y
                 total += abs(diff)
                 da[dar + j] = (1.0 if diff > 0 else (-1.0 if diff < 0 else 0.0)) / norm
-            elif loss_code == 3:
+            elif loss_code == BCE:
                 if from_logits:
                     zv = z[zr + j]
                     total += max(zv, 0.0) - zv * y + math.log1p(math.exp(-abs(zv)))
@@ -344,7 +353,7 @@ def _loss_delta(loss_code, from_logits, out_act, z, zo, a, ao, da, dao, dz, dzo,
                     pr = o
                 if fused:
                     dz[dzr + j] = (pr - y) / norm
-            else:
+            else:  # categorical CE (one-hot or sparse labels)
                 if from_logits:
                     logp = z[zr + j] - lse
                     total -= y * logp
@@ -394,32 +403,32 @@ def optimizer_update(code, hp, t, P, G, S1, S2):
     Returns the new update count t."""
     lr = hp[HP_LR]
     n = P.shape[0]
-    if code == 0:
+    if code == SGD:
         for i in range(n):
             P[i] -= lr * G[i]
-    elif code == 1 or code == 2:
+    elif code == MOMENTUM or code == NESTEROV:
         mu = hp[HP_MU]
         for i in range(n):
             v = mu * S1[i] - lr * G[i]
             S1[i] = v
-            if code == 1:
+            if code == MOMENTUM:
                 P[i] += v
             else:
                 P[i] += mu * v - lr * G[i]
-    elif code == 3:
+    elif code == ADAGRAD:
         eps = hp[HP_EPS]
         for i in range(n):
             g = G[i]
             S1[i] += g * g
             P[i] -= lr * g / (math.sqrt(S1[i]) + eps)
-    elif code == 4:
+    elif code == RMSPROP:
         rho = hp[HP_RHO]
         eps = hp[HP_EPS]
         for i in range(n):
             g = G[i]
             S1[i] = rho * S1[i] + (1.0 - rho) * g * g
             P[i] -= lr * g / (math.sqrt(S1[i]) + eps)
-    else:
+    elif code == ADAM:
         t += 1
         b1 = hp[HP_B1]
         b2 = hp[HP_B2]
@@ -433,7 +442,7 @@ def optimizer_update(code, hp, t, P, G, S1, S2):
         one = P.dtype.type(1.0)
         ob1 = one - b1
         ob2 = one - b2
-        tiny = P.dtype.type(1e-30)
+        tiny = P.dtype.type(ADAM_FLUSH)
         zero = P.dtype.type(0.0)
         for i in range(n):
             g = G[i]
@@ -469,14 +478,10 @@ def _sumsq(x, o, n):
 
 
 # -- forward and the fused training loop -----------------------------------------------------
-# start of each row's block inside one workspace region, and the region size
-_offsets = njit(**JIT)(region_offsets)
-
-
 @njit(**JIT)
 def forward_block(layi, layf, P, WS, offs, zoff, n, training, U, p0):
-    """Forward pass of n rows already in WS's block 0 (A region at 0, Z region at zoff);
-    inverted dropout on hidden outputs when training."""
+    """Forward pass of n rows already in WS's block 0 (A region at 0, Z region at zoff; row r's
+    block at offs[r]); inverted dropout on hidden outputs when training."""
     L = layi.shape[0] - 1
     for l in range(L):
         din = layi[l + 1, FAN_IN]
@@ -491,8 +496,8 @@ def forward_block(layi, layf, P, WS, offs, zoff, n, training, U, p0):
                 r = zo + i * dout
                 for j in range(dout):
                     WS[r + j] += P[b0 + j]
-        _act_fwd(layi[l + 1, ACT], layf[l + 1, 0], WS, zo, WS, ao, n, dout)
-        rate = layf[l + 1, 1]
+        _act_fwd(layi[l + 1, ACT], layf[l + 1, ALPHA], WS, zo, WS, ao, n, dout)
+        rate = layf[l + 1, DROP]
         if training and rate > 0.0 and l < L - 1:
             c = layi[l + 1, UCOL]
             inv = 1.0 / (1.0 - rate)
@@ -503,8 +508,10 @@ def forward_block(layi, layf, P, WS, offs, zoff, n, training, U, p0):
 
 
 @njit(**JIT)
-def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_loss, out_gn):
-    """Train cfg[COUNT] mini-batches starting at batch cfg[START] of the epoch's `order`.
+def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss, out_gn):
+    """Train cfg[COUNT] mini-batches starting at sample cfg[START] of the epoch's `order`.
+
+    `offs` are the workspace block offsets of `layout.region_offsets(layi, cfg[BMAX])`.
 
     Per batch: gather, forward, loss, backward (gradients into G, regularization on weights),
     a finiteness check, then (if cfg[APPLY]) the optimizer update. Returns the number of
@@ -514,12 +521,12 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
     L = layi.shape[0] - 1
     B = cfg[CFG_BATCH]
     N = order.shape[0]
-    offs, region = _offsets(layi, cfg[CFG_BMAX])
+    region = offs[L] + layi[L, UNITS] * cfg[CFG_BMAX]
     ZO, DAO, DZO = region, 2 * region, 3 * region
     reg_code = cfg[CFG_REG]
     reg = hp[HP_REG]
     d0 = layi[0, UNITS]
-    rate0 = layf[0, 1]
+    rate0 = layf[0, DROP]
     c0 = layi[0, UCOL]
     kout = layi[L, UNITS]
     cfg[CFG_ERR] = 0
@@ -547,7 +554,7 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
             cfg[CFG_ERR_LAYER] = L - 1
             return k
         if not fused:
-            _act_bwd(layi[L, ACT], layf[L, 0], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL,
+            _act_bwd(layi[L, ACT], layf[L, ALPHA], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL,
                      n, kout, 0.0, U, 0, 0)
         # backward, last layer first
         for l in range(L - 1, -1, -1):
@@ -557,11 +564,11 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
             w0 = layi[l + 1, WOFF]
             nw = din * dout
             _mm_tn(WS, offs[l], WS, dzo, G, w0, n, din, dout)
-            if reg_code == 1:
+            if reg_code == REG_L1:
                 for i in range(w0, w0 + nw):
                     w = P[i]
                     G[i] += reg * (1.0 if w > 0 else (-1.0 if w < 0 else 0.0))
-            elif reg_code == 2:
+            elif reg_code == REG_L2:
                 for i in range(w0, w0 + nw):
                     G[i] += reg * P[i]
             ss = _sumsq(G, w0, nw)
@@ -582,19 +589,20 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
             if l > 0:
                 ol = offs[l]
                 _mm_nt(WS, dzo, P, w0, WS, DAO + ol, n, dout, din)
-                _act_bwd(layi[l, ACT], layf[l, 0], WS, ZO + ol, WS, ol, WS, DAO + ol,
-                         WS, DZO + ol, n, din, layf[l, 1], U, p0, layi[l, UCOL])
+                _act_bwd(layi[l, ACT], layf[l, ALPHA], WS, ZO + ol, WS, ol, WS, DAO + ol,
+                         WS, DZO + ol, n, din, layf[l, DROP], U, p0, layi[l, UCOL])
         if cfg[CFG_APPLY]:
             cfg[CFG_T] = optimizer_update(cfg[CFG_OPT], hp, cfg[CFG_T], P, G, S1, S2)
     return cfg[CFG_COUNT]
 
 
 @njit(**JIT)
-def predict(X, P, layi, layf, bmax, out):
-    """Eval-mode forward (no dropout) of all rows of X into out, bmax rows at a time."""
+def predict(X, P, layi, layf, offs, bmax, out):
+    """Eval-mode forward (no dropout) of all rows of X into out, bmax rows at a time (`offs`:
+    `layout.region_offsets(layi, bmax)`)."""
     L = layi.shape[0] - 1
     N = X.shape[0]
-    offs, region = _offsets(layi, bmax)
+    region = offs[L] + layi[L, UNITS] * bmax
     WS = np.empty(2 * region, dtype=P.dtype)
     d0 = layi[0, UNITS]
     kout = layi[L, UNITS]

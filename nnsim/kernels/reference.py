@@ -1,6 +1,6 @@
 """Plain NumPy reference of the same math as the CPU kernels (for tests, benchmarks, diagnosis).
 
-Written layer by layer with the engine's `fn`/`grad` pairs, so a reader sees the chain rule:
+Written layer by layer with the `fn`/`grad` pairs of `npmath`, so a reader sees the chain rule:
 forward z = a·W + b, a = f(z); backward dL/dz = dL/da ⊙ f′(z), dL/dW = aᵀ·dL/dz,
 dL/db = Σ dL/dz, dL/da_prev = dL/dz·Wᵀ.
 """
@@ -11,17 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import activations as acts
-from ..engine import losses as losses_mod
-from ..engine import optimizers as opt_mod
-from ..engine import regularizers as reg_mod
-from .layout import (ACT, BOFF, CFG_APPLY, CFG_BATCH, CFG_COUNT, CFG_ERR, CFG_ERR_LAYER,
-                     CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG, CFG_START, CFG_T, ERR_GRAD,
-                     ERR_LOSS, FAN_IN, HASB, HP_REG, UCOL, UNITS, WOFF)
-
-
-def _loss_by_code(code: int) -> losses_mod.Loss:
-    return next(losses_mod.get(n) for n in losses_mod.names() if losses_mod.get(n).code == code)
+from . import npmath
+from .catalogue import (ACT, ALPHA, BCE, BOFF, CFG_APPLY, CFG_BATCH, CFG_COUNT, CFG_ERR,
+                        CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG, CFG_START, CFG_T,
+                        DROP, ERR_GRAD, ERR_LOSS, FAN_IN, HASB, HP_REG, SPARSE_CCE, UCOL, UNITS,
+                        WOFF, fused_output, loss_norm)
 
 
 @dataclass
@@ -49,7 +43,7 @@ def forward(xb: np.ndarray, P: np.ndarray, layi: np.ndarray, layf: np.ndarray,
     """Forward pass keeping every z and a; dropout (inverted) only when training."""
     L = layi.shape[0] - 1
     ps = Pass()
-    m0 = _mask(ub, layi[0, UCOL], layf[0, 1], xb.shape) if training else None
+    m0 = _mask(ub, layi[0, UCOL], layf[0, DROP], xb.shape) if training else None
     ps.a.append(xb * m0 if m0 is not None else xb.copy())
     ps.z.append(None)
     ps.masks.append(m0)
@@ -60,9 +54,9 @@ def forward(xb: np.ndarray, P: np.ndarray, layi: np.ndarray, layf: np.ndarray,
         z = ps.a[-1] @ W
         if layi[l + 1, HASB]:
             z = z + P[b0:b0 + dout]
-        act = acts.by_code(int(layi[l + 1, ACT]))
-        a = act.fn(z, float(layf[l + 1, 0])).astype(P.dtype)
-        m = _mask(ub, layi[l + 1, UCOL], layf[l + 1, 1], a.shape) if training and l < L - 1 else None
+        a = npmath.ACT_FN[int(layi[l + 1, ACT])](z, float(layf[l + 1, ALPHA])).astype(P.dtype)
+        m = (_mask(ub, layi[l + 1, UCOL], layf[l + 1, DROP], a.shape)
+             if training and l < L - 1 else None)
         ps.z.append(z)
         ps.a.append(a * m if m is not None else a)
         ps.masks.append(m)
@@ -75,25 +69,20 @@ def forward_backward(xb: np.ndarray, yb: np.ndarray, ub: np.ndarray | None, P: n
     """One mini-batch: forward, loss, and the gradient of loss + penalty into `ps.grad`."""
     L = layi.shape[0] - 1
     ps = forward(xb, P, layi, layf, ub, training=True)
-    loss = _loss_by_code(loss_code)
     out = ps.a[-1]
-    ps.loss = loss.value(out.astype(np.float64), yb.astype(np.float64), from_logits)
+    ps.loss = npmath.loss_value(loss_code, out.astype(np.float64), yb.astype(np.float64), from_logits)
     ps.da = [None] * (L + 1)
     ps.dz = [None] * (L + 1)
-    ps.da[L] = loss.gradient(out, yb, from_logits).astype(P.dtype)
-    out_act = acts.by_code(int(layi[L, ACT]))
-    fused = loss.code >= losses_mod.BCE and (
-        from_logits or (loss.code == losses_mod.BCE and out_act.code == acts.SIGMOID)
-        or (loss.code >= losses_mod.CCE and out_act.code == acts.SOFTMAX))
-    if fused:  # the stable (p − y)/norm form of the same derivative
-        yy = yb if loss.code != losses_mod.SPARSE_CCE else losses_mod._onehot(yb, out.shape[1])
+    ps.da[L] = npmath.loss_gradient(loss_code, out, yb, from_logits).astype(P.dtype)
+    out_act = int(layi[L, ACT])
+    if fused_output(loss_code, from_logits, out_act):  # the stable (p − y)/norm form
+        yy = npmath.onehot(yb, out.shape[1]) if loss_code == SPARSE_CCE else yb
         p = out
         if from_logits:
-            p = acts._sigmoid(out) if loss.code == losses_mod.BCE else acts._softmax(out)
-        norm = out.size if loss.code == losses_mod.BCE else out.shape[0]
-        ps.dz[L] = ((p - yy) / norm).astype(P.dtype)
+            p = npmath.sigmoid(out) if loss_code == BCE else npmath.softmax(out)
+        ps.dz[L] = ((p - yy) / loss_norm(loss_code, out.shape[0], out.shape[1])).astype(P.dtype)
     else:
-        ps.dz[L] = out_act.backward(ps.z[L], out, ps.da[L], float(layf[L, 0]))
+        ps.dz[L] = npmath.act_backward(out_act, ps.z[L], out, ps.da[L], float(layf[L, ALPHA]))
     G = np.zeros_like(P)
     for l in range(L - 1, -1, -1):
         din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
@@ -101,22 +90,24 @@ def forward_backward(xb: np.ndarray, yb: np.ndarray, ub: np.ndarray | None, P: n
         W = P[w0:w0 + din * dout].reshape(din, dout)
         dz = ps.dz[l + 1]
         G[w0:w0 + din * dout] = (ps.a[l].T @ dz
-                                 + reg_mod.gradient(reg_code, reg, W)).ravel()
+                                 + npmath.penalty_gradient(reg_code, reg, W)).ravel()
         if layi[l + 1, HASB]:
             G[b0:b0 + dout] = dz.sum(axis=0)
         if l > 0:
             da = dz @ W.T
             ps.da[l] = da
             m = ps.masks[l]
-            act = acts.by_code(int(layi[l, ACT]))
-            a_pre = act.fn(ps.z[l], float(layf[l, 0])).astype(P.dtype)
-            ps.dz[l] = act.backward(ps.z[l], a_pre, da * m if m is not None else da, float(layf[l, 0]))
+            code, alpha = int(layi[l, ACT]), float(layf[l, ALPHA])
+            a_pre = npmath.ACT_FN[code](ps.z[l], alpha).astype(P.dtype)
+            ps.dz[l] = npmath.act_backward(code, ps.z[l], a_pre,
+                                           da * m if m is not None else da, alpha)
     ps.grad = G
     return ps
 
 
-def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_loss, out_gn) -> int:
-    """Same contract as `cpu.train_batches` (WS is unused here)."""
+def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                  out_gn) -> int:
+    """Same contract as `cpu.train_batches` (offs and WS are unused here)."""
     L = layi.shape[0] - 1
     B = int(cfg[CFG_BATCH])
     cfg[CFG_ERR] = 0
@@ -143,13 +134,14 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, U, WS, out_los
                 cfg[CFG_ERR], cfg[CFG_ERR_LAYER] = ERR_GRAD, l
                 return k
         if cfg[CFG_APPLY]:
-            cfg[CFG_T] = opt_mod.reference_update(int(cfg[CFG_OPT]), hp, P, G, S1, S2, int(cfg[CFG_T]))
+            cfg[CFG_T] = npmath.optimizer_update(int(cfg[CFG_OPT]), hp, P, G, S1, S2, int(cfg[CFG_T]))
     return int(cfg[CFG_COUNT])
 
 
-def predict(X, P, layi, layf, bmax, out) -> None:
+def predict(X, P, layi, layf, offs, bmax, out) -> None:
+    """Same contract as `cpu.predict` (offs is unused here)."""
     out[:] = forward(X, P, layi, layf).a[-1]
 
 
 def optimizer_update(code, hp, t, P, G, S1, S2) -> int:
-    return opt_mod.reference_update(int(code), hp, P, G, S1, S2, int(t))
+    return npmath.optimizer_update(int(code), hp, P, G, S1, S2, int(t))

@@ -302,13 +302,8 @@ class Lab:
 
     def tensor_slices(self) -> tuple[list[str], list[tuple[int, int]]]:
         """Names and flat (start, stop) ranges of every weight tensor."""
-        net = self.trainer.net
-        names, slices = [], []
-        for l, pos in enumerate(net.dense_positions):
-            fi, u, w0, b0 = (int(v) for v in net.layi[l + 1, :4])
-            names += [f"layer{pos}.W", f"layer{pos}.b"]
-            slices += [(w0, w0 + fi * u), (b0, b0 + u)]
-        return names, slices
+        tensors = self.trainer.net.param_slices()
+        return [t.name for t in tensors], [(t.start, t.stop) for t in tensors]
 
     # -- saving and checking -----------------------------------------------------------------
     def save(self, folder: Path | None = None) -> tuple[Path, Path]:

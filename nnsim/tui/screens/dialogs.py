@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Static
 
+from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 from nnsim.scenarios import Problem
 
 
@@ -43,7 +44,7 @@ class ErrorDialog(ModalScreen[None]):
 
 def verdict(rel_error: float) -> str:
     """How to read a relative error from a float64 gradient check."""
-    if rel_error < 1e-6:
+    if rel_error < PASS_BELOW:
         return "✓ agrees"
     if rel_error < 1e-3:
         return "~ close (kinks or float error)"
@@ -69,7 +70,7 @@ class GradCheckDialog(ModalScreen[None]):
         with Vertical(id="gradcheck-box", classes="dialog"):
             yield Static("Gradient check", classes="dialog-title")
             yield Static("Backprop's gradient against central differences "
-                         "(L(w+h) − L(w−h)) / 2h with h = 1e-5, in float64.", classes="dialog-hint")
+                         f"(L(w+h) − L(w−h)) / 2h with h = {DEFAULT_H:g}, in float64.", classes="dialog-hint")
             yield Static(table, id="gradcheck-table")
             yield Button("OK", id="gradcheck-ok", variant="primary")
 

@@ -1,0 +1,83 @@
+"""The one catalogue at the bottom: every integer code, table column and shared rule.
+
+Kernels (reference, cpu, and later cuda) compare against these names, never against bare
+numbers; the engine's registries map user-facing names onto them. Plain Python only (no numpy,
+no numba at import): the two rules at the end are written so that Numba can compile them too.
+
+Adding an option: give it a code here, a branch in each backend's kernel, and an entry in the
+engine registry that names it (with its settings and their ranges).
+"""
+
+from __future__ import annotations
+
+# -- layer kinds (layi column KIND) ----------------------------------------------------------
+# Row 0 of the layer table is the input. Convolution, pooling, flatten and recurrent kinds join
+# here with their kernels.
+INPUT, DENSE = 0, 1
+LAYER_KINDS = {"input": INPUT, "dense": DENSE}
+
+# -- activations -----------------------------------------------------------------------------
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTMAX = range(7)
+ACTIVATIONS = {"linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
+               "leaky_relu": LEAKY_RELU, "elu": ELU, "softmax": SOFTMAX}
+
+# -- losses ----------------------------------------------------------------------------------
+MSE, SSE, MAE, BCE, CCE, SPARSE_CCE = range(6)
+LOSSES = {"mse": MSE, "sse": SSE, "mae": MAE, "binary_crossentropy": BCE,
+          "categorical_crossentropy": CCE, "sparse_categorical_crossentropy": SPARSE_CCE}
+
+# -- optimizers ------------------------------------------------------------------------------
+SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
+OPTIMIZERS = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adagrad": ADAGRAD,
+              "rmsprop": RMSPROP, "adam": ADAM}
+
+# -- weight penalties ------------------------------------------------------------------------
+REG_NONE, REG_L1, REG_L2 = range(3)
+REGULARIZERS = {"none": REG_NONE, "l1": REG_L1, "l2": REG_L2}
+
+# -- the layer tables ------------------------------------------------------------------------
+# layi int64 (rows, LAYI_COLS): row 0 the input, row l + 1 the l-th parameterised layer.
+FAN_IN, UNITS, WOFF, BOFF, ACT, HASB, UCOL, KIND = range(8)
+LAYI_COLS = 8
+# layf (rows, LAYF_COLS): the activation's alpha; the dropout rate applied to this row's output.
+ALPHA, DROP = range(2)
+LAYF_COLS = 2
+
+# -- the per-call configuration vector cfg (int64) ----------------------------------------------
+# CFG_START is a sample position in the epoch's order; CFG_T the optimizer's update count.
+(CFG_START, CFG_COUNT, CFG_BATCH, CFG_OPT, CFG_LOSS, CFG_LOGITS, CFG_REG, CFG_APPLY,
+ CFG_T, CFG_BMAX, CFG_ERR, CFG_ERR_LAYER) = range(12)
+CFG_SIZE = 12
+# what stopped a call early, in cfg[CFG_ERR]
+ERR_NONE, ERR_LOSS, ERR_GRAD, ERR_OUTPUT = range(4)
+
+# -- the hyperparameter vector hp (the parameters' dtype) ------------------------------------
+HP_LR, HP_MU, HP_B1, HP_B2, HP_EPS, HP_RHO, HP_INITACC, HP_REG = range(8)
+HP_SIZE = 8
+
+# -- numerical constants every backend shares --------------------------------------------------
+EPS_P = 1e-7          # probabilities are clipped to [EPS_P, 1 − EPS_P] before a log (as Keras)
+ADAM_FLUSH = 1e-30    # Adam flushes |m| below this to 0 (float32 subnormals slow every step)
+
+
+def fused_output(loss: int, from_logits: bool, out_act: int) -> bool:
+    """True when dL/dz at the output is computed by the fused rule dz = (p − y) / norm.
+
+    That is cross-entropy with its matching output: binary CE after a sigmoid, categorical
+    CE after a softmax, or either on logits (a linear output with from_logits)."""
+    if loss == BCE:
+        return from_logits or out_act == SIGMOID
+    if loss == CCE or loss == SPARSE_CCE:
+        return from_logits or out_act == SOFTMAX
+    return False
+
+
+def loss_norm(loss: int, n: int, k: int) -> float:
+    """What the batch loss of n rows × k outputs is divided by: the number of values for
+    mse, mae and binary CE (a mean over everything), n for categorical CE (a mean over samples,
+    summed over classes), 1 for sse (½ Σ, a sum)."""
+    if loss == SSE:
+        return 1.0
+    if loss == CCE or loss == SPARSE_CCE:
+        return float(n)
+    return float(n * k)
