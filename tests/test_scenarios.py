@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, assume, given, settings
@@ -242,16 +243,33 @@ def test_csv_path_is_checked_relative_to_the_file(tmp_path: Path) -> None:
     assert load_scenario(path).data.path == "d.csv"
 
 
-def test_fallback_names_when_registries_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(name: str) -> None:
-        raise ImportError(name)
+def test_schema_takes_ranges_and_names_from_the_registries() -> None:
+    """No second copy: every optimizer and schedule setting the engine knows is a scenario key
+    with the engine's range, and a value the engine refuses is refused by the file too."""
+    from nnsim.engine import optimizers, schedules
+    from nnsim.scenarios.schema import Schedule, TrainingSpec
 
-    monkeypatch.setattr(names.importlib, "import_module", fail)
-    assert names.choices("losses") == names.FALLBACK_NAMES["losses"]
-    assert names.dataset_names() == list(names.FALLBACK_DATASETS)
-    assert loads_scenario(VALID).meta.name == "Two circles"
-    with pytest.raises(ScenarioError, match="dataset 'iris' has 3 classes"):
-        loads_scenario((BROKEN / "mismatched_units.toml").read_text())
+    for key, opt in optimizers.all_options().items():
+        assert key in TrainingSpec.model_fields
+        outside = opt.high + 1 if opt.high != float("inf") else opt.low - 1
+        with pytest.raises(ScenarioError, match=f"training.{key}"):
+            loads_scenario(VALID.replace("learning_rate = 0.03",
+                                         f"learning_rate = 0.03\n{key} = {outside}"))
+    for name in schedules.names():
+        for opt in schedules.options(name):
+            assert opt.name in Schedule.model_fields
+    assert names.choices("optimizers") == optimizers.names()
+
+
+def test_dataset_specs_state_the_shapes_their_data_have() -> None:
+    from nnsim.data import DATASETS, load_dataset
+
+    for name, spec in DATASETS.items():
+        if spec.inputs is None:
+            continue
+        ds = load_dataset(name, seed=0)
+        assert ds.x_train.shape[1] == spec.inputs, name
+        assert len(np.unique(np.concatenate([ds.y_train, ds.y_test]))) == spec.classes, name
 
 
 def test_key_lines_skip_multiline_strings_and_arrays() -> None:

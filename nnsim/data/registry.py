@@ -39,6 +39,8 @@ class DatasetSpec:
     default_classes: int | None = None
     classes_range: tuple[int, int] | None = None
     takes_path: bool = False
+    inputs: int | None = None      # input columns before features, where fixed (vector/image)
+    classes: int | None = None     # number of classes, where fixed
 
     @property
     def fixed_size(self) -> bool:
@@ -76,11 +78,11 @@ DATASETS: dict[str, DatasetSpec] = dict([
     _spec("polynomial", "1-D regression: the cubic y = (x^3 - 3x) / 2 on [-2, 2] plus noise",
           "regression", "line", 200, takes_noise=True),
     _spec("admissions", "Synthetic graduate admissions: GRE, GPA, rank -> admitted",
-          "binary", "vector", 400),
+          "binary", "vector", 400, inputs=6, classes=2),
     _spec("digits", "Handwritten digits, 1,797 8x8 images, 10 classes (scikit-learn)",
-          "multiclass", "image", None),
+          "multiclass", "image", None, inputs=64, classes=10),
     _spec("iris", "Fisher's iris flowers: 150 samples, 4 measurements, 3 species",
-          "multiclass", "vector", None),
+          "multiclass", "vector", None, inputs=4, classes=3),
     _spec("csv", "Your own CSV file: numeric columns with a header and a target column",
           "regression", "vector", None, takes_features=True, takes_path=True),
 ])

@@ -60,7 +60,7 @@ for _spec in (
     assert OPTIMIZERS.add(_spec.name, _spec, aliases=_spec.aliases).code == cat.OPTIMIZERS[_spec.name]
 
 LR_OPTION = Option("learning_rate", 0.01, 0.0, 1000.0, low_inclusive=False, hp=cat.HP_LR,
-                   doc="η, the step size (up to 1000: lr 100 diverges on purpose in a lesson)")
+                   doc="η, the step size")
 LR_MAX = LR_OPTION.high
 
 
@@ -74,12 +74,13 @@ def spec(name: str) -> OptimizerSpec:
 
 
 def all_options() -> dict[str, Option]:
-    """Every optimizer setting by name (a setting shared by several optimizers is one Option)."""
+    """Every optimizer setting by name (a setting shared by several optimizers is one Option),
+    in the order of the kernels' hyperparameter vector."""
     out: dict[str, Option] = {}
     for n in names():
         for o in OPTIMIZERS.get(n).options:
             assert out.setdefault(o.name, o) == o, f"optimizer setting {o.name} defined twice"
-    return out
+    return dict(sorted(out.items(), key=lambda kv: kv[1].hp))   # in the kernels' hp order
 
 
 def takers(key: str) -> list[str]:

@@ -20,12 +20,12 @@ _GAMMA = Option("gamma", 0.5, 0.0, 1.0, low_inclusive=False, doc="γ, the factor
 #: name: the settings it takes. t_max's default (None) is the run's number of epochs.
 SCHEDULES: Registry[tuple[Option, ...]] = Registry("schedule")
 SCHEDULES.add("constant", (), aliases=["none", "fixed"])
-SCHEDULES.add("step", (Option("step_size", 10, 1, 1e9, integer=True, doc="epochs between decays"),
+SCHEDULES.add("step", (Option("step_size", 10, 1, math.inf, integer=True, doc="epochs between decays"),
                        _GAMMA), aliases=["step_decay"])
 SCHEDULES.add("exponential", (Option("gamma", 0.95, 0.0, 1.0, low_inclusive=False,
                                      doc="γ, the factor per epoch"),),
               aliases=["exponential_decay", "exp"])
-SCHEDULES.add("cosine", (Option("t_max", None, 1, 1e9, integer=True,
+SCHEDULES.add("cosine", (Option("t_max", None, 1, math.inf, integer=True,
                                 doc="epochs to anneal over (default: the run's epochs)"),
                          Option("min_lr", 0.0, 0.0, 10.0, doc="the rate reached at t_max")),
               aliases=["cosine_annealing", "annealing"])

@@ -11,9 +11,7 @@ from ..data import DataError, Dataset, load_dataset
 from ..engine import Dense, Dropout, Network, Trainer
 from ..engine.layers import Layer
 from .problems import Problem, ScenarioError
-from .schema import SCHEDULE_OPTIONS, DenseLayer, Scenario
-
-REGRESSION_LOSSES = ("mse", "sse", "mae")
+from .schema import DenseLayer, Scenario
 
 
 @dataclass
@@ -84,17 +82,12 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
     try:
         net = Network(ds.input_dim, build_layers(scenario), dtype=t.dtype, seed=scenario.meta.seed)
         out_act = net.dense[-1].activation
-        # only the settings this schedule takes (an edited copy may carry another's)
-        takes = SCHEDULE_OPTIONS.get(t.schedule.name, {})
-        sched = {k: v for k, v in t.schedule.options().items() if k in takes}
-        if t.schedule.name == "cosine" and sched.get("t_max") is None:
-            sched["t_max"] = t.epochs
         trainer = Trainer(
             net, ds.x_train, targets_for(ds, ds.y_train, t.loss, out_act, net.output_dim),
             ds.x_test, targets_for(ds, ds.y_test, t.loss, out_act, net.output_dim),
             loss=t.loss, from_logits=t.from_logits, optimizer=t.optimizer,
             learning_rate=t.learning_rate, optimizer_options=t.optimizer_options(),
-            schedule=t.schedule.name, schedule_options=sched,
+            schedule=t.schedule.name, schedule_options=t.schedule_options(),
             regularization=t.regularization, regularization_rate=t.regularization_rate,
             batch_size=t.batch_size, shuffle=t.shuffle, seed=scenario.meta.seed,
             metric="mae" if ds.task == "regression" else "accuracy", backend=backend)

@@ -11,13 +11,15 @@ import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
+from ..data import MAX_SAMPLES, MIN_SAMPLES
+from ..engine import optimizers, regularizers, schedules
+from ..engine.registry import Option
 from . import names
 
-MIN_SAMPLES = 4
-MAX_SAMPLES = 200_000
 MAX_UNITS = 4096
 MAX_PARAMS = 5_000_000
 MAX_EPOCHS = 100_000
@@ -148,34 +150,48 @@ class DropoutLayer(BaseModel):
 LAYER_TYPES: dict[str, type[BaseModel]] = {"dense": DenseLayer, "dropout": DropoutLayer}
 LayerSpec = Annotated[Union[DenseLayer, DropoutLayer], Field(discriminator="type")]
 
-#: The keys each schedule takes, with their defaults (None: see the docs).
-SCHEDULE_OPTIONS: dict[str, dict[str, Any]] = {
-    "constant": {},
-    "step": {"step_size": 10, "gamma": 0.5},
-    "exponential": {"gamma": 0.95},
-    "cosine": {"t_max": None, "min_lr": 0.0},
-}
+def option_field(o: Option, default: Any = None) -> tuple[Any, Any]:
+    """A (type, Field) pair for a registry Option: its range and its description, never
+    restated here."""
+    bounds: dict[str, float] = {("ge" if o.low_inclusive else "gt"): o.low}
+    if o.high != float("inf"):
+        bounds["le" if o.high_inclusive else "lt"] = o.high
+    kind: Any = int if o.integer else float
+    return (kind if default is not None else kind | None,
+            Field(default, description=o.describe(), **bounds))
 
 
-class Schedule(BaseModel):
-    """training.schedule: a name, or a table {name = ..., settings}; defaults filled in."""
+def _unique_options(groups: dict[str, tuple[Option, ...]]) -> dict[str, Option]:
+    """Each setting name once (a name shared by several entries must mean the same range)."""
+    out: dict[str, Option] = {}
+    for opts in groups.values():
+        for o in opts:
+            seen = out.setdefault(o.name, o)
+            assert (seen.low, seen.high, seen.integer) == (o.low, o.high, o.integer), o.name
+    return out
+
+
+#: The settings each schedule takes (from the engine registry).
+SCHEDULE_OPTIONS: dict[str, tuple[Option, ...]] = {n: schedules.options(n) for n in schedules.names()}
+_SCHEDULE_FIELDS = _unique_options(SCHEDULE_OPTIONS)
+
+
+class _ScheduleBase(BaseModel):
+    """training.schedule: a name, or a table {name = ..., settings}; defaults filled in (t_max's
+    default, training.epochs, is filled in by the training table)."""
 
     model_config = _CONFIG
 
     name: Annotated[str, _registry_name("schedules", "schedule")] = Field(
         description="a schedule name", json_schema_extra={"choices": "schedules"}
     )
-    step_size: int | None = Field(None, ge=1, description="an integer >= 1 (epochs)")
-    gamma: float | None = Field(None, gt=0, le=1, description="a number > 0 and <= 1")
-    t_max: int | None = Field(None, ge=1, description="an integer >= 1 (epochs; default training.epochs)")
-    min_lr: float | None = Field(None, ge=0, le=10, description="a number >= 0 and <= 10")
 
     @model_validator(mode="before")
     @classmethod
     def _from_name(cls, value: Any) -> Any:
         if isinstance(value, str):
             return {"name": value}
-        if not isinstance(value, (dict, Schedule)):
+        if not isinstance(value, (dict, BaseModel)):
             raise PydanticCustomError(
                 "schedule_type",
                 "must be a schedule name or a table like {name = \"step\", step_size = 10, gamma = 0.5}",
@@ -183,18 +199,19 @@ class Schedule(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _options(self) -> Schedule:
-        options = SCHEDULE_OPTIONS.get(self.name, {})
-        for key in ("step_size", "gamma", "t_max", "min_lr"):
-            if key in options:
-                if getattr(self, key) is None and options[key] is not None:
-                    object.__setattr__(self, key, options[key])
+    def _options(self) -> Any:
+        takes = {o.name: o for o in SCHEDULE_OPTIONS.get(self.name, ())}
+        for key in _SCHEDULE_FIELDS:
+            if key in takes:
+                if getattr(self, key) is None and takes[key].default is not None:
+                    default = takes[key].default
+                    object.__setattr__(self, key, int(default) if takes[key].integer else default)
             elif getattr(self, key) is not None:
-                takes = [n for n, o in SCHEDULE_OPTIONS.items() if key in o]
+                users = [n for n, opts in SCHEDULE_OPTIONS.items() if any(o.name == key for o in opts)]
                 raise PydanticCustomError(
                     "schedule_option",
                     "{key} does not apply to schedule '{name}' (only to: {takes})",
-                    {"key": key, "name": self.name, "takes": ", ".join(takes)},
+                    {"key": key, "name": self.name, "takes": ", ".join(users)},
                 )
         return self
 
@@ -203,18 +220,19 @@ class Schedule(BaseModel):
         return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
 
 
-#: Optimizer settings and the optimizers that use them.
+Schedule = create_model("Schedule", __base__=_ScheduleBase,
+                        **{k: option_field(o) for k, o in _SCHEDULE_FIELDS.items()})  # type: ignore[call-overload]
+Schedule.__doc__ = _ScheduleBase.__doc__
+
+#: Optimizer settings and the optimizers that take them (from the engine registry); `nesterov`
+#: is the Keras-style flag that turns sgd or momentum into nesterov.
 OPTIMIZER_OPTIONS: dict[str, tuple[str, ...]] = {
-    "momentum": ("sgd", "momentum", "nesterov"),
+    **{k: tuple(optimizers.takers(k)) for k in optimizers.all_options()},
     "nesterov": ("sgd", "momentum"),
-    "beta1": ("adam",),
-    "beta2": ("adam",),
-    "epsilon": ("adagrad", "rmsprop", "adam"),
-    "rho": ("rmsprop",),
 }
 
 
-class TrainingSpec(BaseModel):
+class _TrainingBase(BaseModel):
     """[training]: loss, optimizer and its settings, batches, epochs, regularization, schedule."""
 
     model_config = _CONFIG
@@ -224,12 +242,7 @@ class TrainingSpec(BaseModel):
     optimizer: OptimizerName = Field(
         "sgd", description="an optimizer name", json_schema_extra={"choices": "optimizers"}
     )
-    learning_rate: float = Field(0.01, gt=0, le=1000, description="a number > 0 and <= 1000")
-    momentum: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
-    beta1: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
-    beta2: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
-    epsilon: float | None = Field(None, gt=0, description="a number > 0")
-    rho: float | None = Field(None, ge=0, lt=1, description="a number >= 0 and < 1")
+    learning_rate: float = option_field(optimizers.LR_OPTION, optimizers.LR_OPTION.default)[1]
     nesterov: bool | None = Field(None, description="true or false")
     batch_size: int = Field(32, ge=1, le=MAX_SAMPLES, description=f"an integer >= 1 and <= {MAX_SAMPLES}")
     epochs: int = Field(10, ge=1, le=MAX_EPOCHS, description=f"an integer >= 1 and <= {MAX_EPOCHS}")
@@ -237,13 +250,29 @@ class TrainingSpec(BaseModel):
     regularization: RegularizerName = Field(
         "none", description="a regularizer name", json_schema_extra={"choices": "regularizers"}
     )
-    regularization_rate: float = Field(0.0, ge=0, description="a number >= 0")
-    schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"), description="a schedule")
+    regularization_rate: float = option_field(regularizers.RATE_OPTION,
+                                              regularizers.RATE_OPTION.default)[1]
+    schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"),  # type: ignore[valid-type]
+                               description="a schedule")
     dtype: Literal["float32", "float64"] = Field("float32", description='"float32" or "float64"')
 
     def optimizer_options(self) -> dict[str, Any]:
         """The optimizer settings that are set (momentum, beta1, ...), for the engine."""
         return {k: getattr(self, k) for k in OPTIMIZER_OPTIONS if getattr(self, k) is not None}
+
+    def schedule_options(self) -> dict[str, Any]:
+        """The schedule's settings for the engine, its t_max defaulting to `epochs`."""
+        takes = {o.name for o in SCHEDULE_OPTIONS[self.schedule.name]}
+        opts = {k: v for k, v in self.schedule.options().items() if k in takes}
+        if "t_max" in takes:
+            opts.setdefault("t_max", self.epochs)
+        return opts
+
+
+TrainingSpec = create_model(
+    "TrainingSpec", __base__=_TrainingBase,
+    **{k: option_field(o) for k, o in optimizers.all_options().items()})  # type: ignore[call-overload]
+TrainingSpec.__doc__ = _TrainingBase.__doc__
 
 
 class Goals(BaseModel):

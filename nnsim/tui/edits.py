@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nnsim.engine import schedules
+from nnsim.engine import optimizers, schedules
 from nnsim.scenarios import (
     DenseLayer, DropoutLayer, Scenario, ScenarioError, dump_scenario, loads_scenario,
 )
@@ -25,8 +25,8 @@ from .session import build_session
 
 #: Field -> parser for typed text.
 INT_FIELDS = {"units", "batch_size", "epochs"}
-FLOAT_FIELDS = {"rate", "learning_rate", "momentum", "beta1", "beta2", "epsilon", "rho",
-                "regularization_rate", "alpha"}
+FLOAT_FIELDS = {"rate", "learning_rate", "regularization_rate", "alpha",
+                *(k for k, o in optimizers.all_options().items() if not o.integer)}
 #: Training settings applied to the running trainer without a reset.
 LIVE_FIELDS = {"learning_rate", "batch_size", "optimizer", "regularization", "regularization_rate",
                "schedule", "epochs", *OPTIMIZER_OPTIONS}
@@ -204,10 +204,7 @@ def apply_training(lab: Lab, field: str, text: str) -> Outcome:
             elif field in ("regularization", "regularization_rate"):
                 t.set_regularization(spec.regularization, spec.regularization_rate)
             elif field == "schedule":
-                opts = spec.schedule.options()
-                if spec.schedule.name == "cosine":
-                    opts.setdefault("t_max", spec.epochs)
-                t.schedule = schedules.Schedule.create(spec.schedule.name, **opts)
+                t.schedule = schedules.Schedule.create(spec.schedule.name, **spec.schedule_options())
                 t.learning_rate = t.base_lr
             elif field != "epochs":
                 t.set_optimizer(spec.optimizer, **spec.optimizer_options())

@@ -26,15 +26,16 @@ from .. import edits
 from ..controller import Lab
 
 CHOICES: dict[str, list[str]] = {
-    "activation": activations.names(), "init": initializers.names()[:11],
+    "activation": activations.names(), "init": initializers.INITIALIZERS.names(),
     "loss": losses.names(), "optimizer": optimizers.names(),
     "regularization": regularizers.names(), "schedule": schedules.names(),
 }
 LAYER_FIELDS = ("units", "activation", "init", "rate")
-TRAINING_FIELDS = ("loss", "optimizer", "learning_rate", *[k for k in OPTIMIZER_OPTIONS if k != "nesterov"],
+TRAINING_FIELDS = ("loss", "optimizer", "learning_rate", *optimizers.all_options(),
                    "schedule", "batch_size", "regularization", "regularization_rate", "epochs")
 LABELS = {"learning_rate": "lr", "batch_size": "batch size", "regularization": "regularize",
-          "regularization_rate": "reg. rate", "activation": "activation"}
+          "regularization_rate": "reg. rate", "activation": "activation",
+          "initial_accumulator": "init. acc."}
 
 
 def layer_label(i: int, layer: Any, last: bool) -> str:
