@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nnsim.cli.library as library
-from nnsim.cli.library import builtin_lessons, first_sentence, scan_lessons
+import nnsim.scenarios.library as library
+from nnsim.scenarios.library import builtin_lessons, first_sentence, scan_lessons
 from nnsim.cli.main import main
 
 DATA = Path(__file__).parent / "data" / "cli"
@@ -85,7 +85,7 @@ def test_builtin_lessons_api(lesson_dir) -> None:
 def test_builtin_lessons_dir_is_the_repository_scenarios_folder() -> None:
     """nnsim/lessons links to the repository's scenarios/ (so wheels carry the lessons)."""
     import nnsim
-    from nnsim.cli.library import builtin_lessons_dir
+    from nnsim.scenarios.library import builtin_lessons_dir
     repo = Path(nnsim.__file__).resolve().parent.parent / "scenarios"
     assert builtin_lessons_dir().resolve() == repo.resolve()
     assert sorted(p.name for p in builtin_lessons_dir().glob("*.toml")) == sorted(

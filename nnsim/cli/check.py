@@ -16,7 +16,7 @@ from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.goals import goal_texts
 
 from .common import EXIT_OK, stdout_console
-from .library import first_sentence
+from nnsim.scenarios.library import first_sentence
 
 
 def model_table(session: Session) -> Table:

@@ -129,7 +129,7 @@ def list_command(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from .common import stdout_console
-    from .library import builtin_lessons_dir, first_problem, first_sentence, scan_lessons
+    from nnsim.scenarios.library import builtin_lessons_dir, first_problem, first_sentence, scan_lessons
 
     console = stdout_console()
     folder = builtin_lessons_dir()

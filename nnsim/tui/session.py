@@ -14,6 +14,7 @@ from nnsim.data import Dataset
 from nnsim.scenarios import Scenario, load_scenario, loads_scenario
 from nnsim.scenarios.build import Session
 from nnsim.scenarios.build import build_session as _build
+from nnsim.scenarios.library import builtin_lessons_dir
 
 __all__ = ["DEMO_TOML", "Session", "build_session", "builtin_lesson_dir", "builtin_lessons",
            "demo_scenario", "load_session", "local_scenarios", "slug"]
@@ -77,7 +78,6 @@ def build_session(scenario: Scenario, dataset: Dataset | None = None) -> Session
 # -- finding scenario files -----------------------------------------------------------------
 def builtin_lesson_dir() -> Path | None:
     """Where the built-in lessons live (the same lookup as `nnsim list`), None if there are none."""
-    from nnsim.cli.library import builtin_lessons_dir
     folder = builtin_lessons_dir()
     return folder if folder.is_dir() and any(folder.glob("*.toml")) else None
 

@@ -3,7 +3,7 @@
 Headless (no rich, no textual), so the app can use it too:
 
 ```python
-from nnsim.cli.library import builtin_lessons
+from nnsim.scenarios.library import builtin_lessons
 for path, scenario in builtin_lessons():      # the lessons that validate, sorted by file name
     print(path.name, scenario.meta.name, first_sentence(scenario.meta.description))
 ```
@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nnsim
-from nnsim.scenarios import Scenario, ScenarioError, load_scenario
+
+from .loader import load_scenario
+from .problems import ScenarioError
+from .schema import Scenario
 
 
 def builtin_lessons_dir() -> Path:
