@@ -61,9 +61,3 @@ def get(name: str) -> Activation:
 def names() -> list[str]:
     return ACTIVATIONS.names()
 
-
-def by_code(code: int) -> Activation:
-    for n, c in cat.ACTIVATIONS.items():
-        if c == code:
-            return ACTIVATIONS.get(n)
-    raise ValueError(f"no activation with code {code}")

@@ -27,9 +27,6 @@ class Layer:
     def output_dim(self, input_dim: int) -> int:
         return input_dim
 
-    def param_shapes(self, input_dim: int) -> dict[str, tuple[int, ...]]:
-        return {}
-
     def config(self) -> dict[str, Any]:
         return {"type": self.kind}
 
@@ -60,9 +57,6 @@ class Dense(Layer):
 
     def output_dim(self, input_dim: int) -> int:
         return int(self.units)
-
-    def param_shapes(self, input_dim: int) -> dict[str, tuple[int, ...]]:
-        return {"W": (input_dim, int(self.units)), "b": (int(self.units),)}
 
     def initialize(self, rng: np.random.Generator, input_dim: int) -> dict[str, np.ndarray]:
         """Fresh weights and biases drawn from `rng`."""

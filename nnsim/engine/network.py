@@ -86,7 +86,6 @@ class Network:
         layi[0, cat.UNITS] = self.input_dim
         layi[0, cat.KIND] = cat.INPUT
         off, din, site, ucol = 0, self.input_dim, 0, 0
-        self.drop_sites = np.zeros(L + 1)
         for layer in self.layers:
             if isinstance(layer, Dropout):
                 layf[site, cat.DROP] = layer.rate
@@ -142,9 +141,6 @@ class Network:
     @property
     def n_dense(self) -> int:
         return len(self.dense)
-
-    def weight_names(self) -> list[str]:
-        return [sl.name for sl in self._slices]
 
     def dense_label(self, l: int) -> str:
         """Human name of dense layer l (0-based), counting hidden/output for learners."""

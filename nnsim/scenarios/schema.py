@@ -287,10 +287,6 @@ class Goals(BaseModel):
     within_epochs: int | None = Field(None, ge=1, description="an integer >= 1")
     diverges: bool | None = Field(None, description="true or false")
 
-    def is_empty(self) -> bool:
-        """True when no goal is set."""
-        return all(v is None for v in self.model_dump().values())
-
 
 class View(BaseModel):
     """[view]: where the app opens (optional)."""

@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
 from nnsim.engine import activations, initializers, losses, optimizers, regularizers, schedules
@@ -249,7 +248,3 @@ class ModelPanel(VerticalScroll):
 
     def action_move_layer(self, delta: int) -> None:
         self._layer_op(edits.move_layer, delta)
-
-    def focus_first(self) -> Widget:
-        """The widget to focus when the panel is entered."""
-        return self.query_one("#layer-list")

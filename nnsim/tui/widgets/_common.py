@@ -37,10 +37,6 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
             round(a[2] + (b[2] - a[2]) * t))
 
 
-def class_colour(k: int) -> RGB:
-    return PALETTE[int(k) % len(PALETTE)]
-
-
 def diverging(v: float, scale: float = 1.0, levels: int = 16) -> RGB:
     """Orange (−) ↔ neutral (0) ↔ blue (+), |v|/scale quantized to `levels` steps."""
     if not np.isfinite(v):

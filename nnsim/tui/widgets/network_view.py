@@ -139,11 +139,6 @@ class NetworkView(Widget, can_focus=True):
         self._acts, self._highlight = activations, highlight
         self._invalidate()
 
-    @property
-    def cursor_neuron(self) -> tuple[int, int]:
-        """(layer, unit) under the cursor, layer −1 for inputs."""
-        return self.cursor[0] - 1, self.cursor[1]
-
     def layout_columns(self) -> list[_Column]:
         """Column geometry for the current size (built on demand)."""
         self._ensure_built()
