@@ -324,13 +324,7 @@ class Lab:
         from nnsim.engine.gradcheck import gradient_check
         with self.lock:
             rows = gradient_check(self.trainer)
-        out = []
-        for row in rows:
-            if isinstance(row, tuple):
-                out.append((str(row[0]), float(row[1])))
-            else:
-                out.append((row.name, float(row.rel_error)))
-        return out
+        return [(row.name, row.rel_error) for row in rows]
 
 
 def save_weights(trainer: Trainer, path: Path) -> None:
