@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .checks import Parts, cross_check
+from .circuit import CircuitScenario, document_kind, network_doc
+from .circuit_load import load_circuit_doc
 from .lines import find_line, key_lines
 from .problems import MISSING, Problem, ScenarioError
 from .schema import LAYER_TYPES, REQUIRED_SECTIONS, SECTIONS, Goals, Scenario, View
@@ -26,7 +28,7 @@ def _fail(source: str, message: str, line: int | None = None) -> ScenarioError:
     return ScenarioError([Problem(source, "", MISSING, message, line)])
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+def load_scenario(path: str | os.PathLike[str]) -> Scenario | CircuitScenario:
     """Read and validate the scenario file at `path`; raises ScenarioError listing every problem."""
     source = os.fspath(path)
     try:
@@ -45,8 +47,10 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return loads_scenario(text, source=source, source_path=Path(path))
 
 
-def loads_scenario(text: str, source: str = "<string>", source_path: Path | None = None) -> Scenario:
-    """Validate scenario TOML `text`; `source` names it in messages. Raises ScenarioError."""
+def loads_scenario(text: str, source: str = "<string>",
+                   source_path: Path | None = None) -> Scenario | CircuitScenario:
+    """Validate scenario TOML `text`; `source` names it in messages. Raises ScenarioError.
+    A file of `kind = "circuit"` gives a CircuitScenario (see circuit_load.py)."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8")
@@ -61,6 +65,9 @@ def loads_scenario(text: str, source: str = "<string>", source_path: Path | None
         raise _toml_error(source, str(exc)) from None
     if not doc:
         raise _fail(source, f"file is empty (only comments); {_NEEDS}")
+    if document_kind(doc) != "network":
+        return load_circuit_doc(doc, text, source, source_path)
+    doc = network_doc(doc)
     try:
         lines = key_lines(text)
     except Exception:  # noqa: BLE001 - line numbers are a courtesy; never fail because of them
