@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -331,15 +328,6 @@ def test_unknown_dataset() -> None:
     assert isinstance(err, ValueError)
     assert err.field == "data.dataset"
     assert "cirlce" in str(err) and "'circle'" in str(err) and "'digits'" in str(err)
-
-
-def test_package_never_imports_ui_libraries_or_prints() -> None:
-    code = ("import sys, nnsim.data as d; d.load_dataset('circle'); d.load_dataset('iris');"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')];"
-            "assert not bad, bad")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == ""
 
 
 @settings(max_examples=40, deadline=None)

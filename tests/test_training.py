@@ -188,3 +188,14 @@ def test_learning_rate_100_on_a_small_net_diverges_with_the_diagnosis() -> None:
         for _ in tr.train(20):
             pass
     assert err.value.learning_rate == 100.0 and "layer" in str(err.value)
+
+
+def test_training_prints_nothing(capfd) -> None:
+    """The engine never prints (the import contracts are in test_contracts.py)."""
+    x = np.random.default_rng(0).normal(size=(30, 2))
+    tr = Trainer(Network(2, [Dense(3, "relu"), Dense(1)]), x, x[:, :1], loss="mse", batch_size=5)
+    for _ in tr.train(2):
+        pass
+    list(tr.walk_step())
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
