@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 
+from .circuit_options import add_run_options as add_circuit_run_options
+from .circuit_options import is_circuit_file, reject_options
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
 
 COMMANDS = ("list", "check", "run", "gradcheck")
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "weights-only) before training")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no per-epoch lines: only the result")
+    add_circuit_run_options(p, _int_at_least)
 
     p = sub.add_parser("gradcheck", prog="nnsim gradcheck", help="compare analytic and numerical gradients",
                        description="Compare the backward pass with central finite differences "
@@ -107,7 +110,10 @@ def open_app(file: str | None) -> int:
             raise UsageError(f"{file}: not a scenario file (expected a name ending in .toml)")
         from nnsim.scenarios import load_scenario
         from nnsim.scenarios.build import build_session
-        build_session(load_scenario(path))  # every problem, before the app starts
+        from nnsim.scenarios.circuit import is_circuit
+        scenario = load_scenario(path)  # every problem, before the app starts
+        if not is_circuit(scenario):
+            build_session(scenario)
     try:
         from nnsim.tui import run_app
     except ImportError as exc:
@@ -159,6 +165,9 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def gradcheck_command(args: argparse.Namespace) -> int:
+    if is_circuit_file(args.file):
+        from .circuit import gradcheck_command as circuit_gradcheck
+        return circuit_gradcheck(args, PASS_BELOW)
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -198,11 +207,19 @@ def gradcheck_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    circuit = is_circuit_file(args.file)
+    reject_options(args, circuit)
+    if circuit:
+        from .circuit import run_command as run_circuit
+        return run_circuit(args)
     from .run import run_command
     return run_command(args)
 
 
 def _check(args: argparse.Namespace) -> int:
+    if is_circuit_file(args.file):
+        from .circuit import check_command as check_circuit
+        return check_circuit(args)
     from .check import check_command
     return check_command(args)
 
