@@ -181,7 +181,7 @@ def test_error_string_format() -> None:
 
 def test_file_errors(tmp_path: Path) -> None:
     assert "file not found" in str(ScenarioError(_problems(tmp_path / "nope.toml")))
-    assert "is a directory" in _problems(tmp_path)[0].message
+    assert "is a folder" in _problems(tmp_path)[0].message
     missing = _problems(tmp_path / "nope.toml")[0]
     assert missing.path == "" and missing.value is MISSING and missing.line is None
 

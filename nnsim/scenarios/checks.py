@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import MAX_CSV_BYTES, UserFileError, check_user_file
 from . import names
 from .names import CROSSENTROPY_LOSSES, REGRESSION_LOSSES, DatasetInfo
 from .problems import MISSING, Problem
@@ -151,8 +152,11 @@ def check_data(p: Parts) -> list[Problem]:
                 out.append(_problem(f"data.{key}", MISSING, f"required for dataset {name!r}: {what}"))
         if d.path is not None and p.source_path is not None:
             csv = p.source_path.parent / d.path
-            if not csv.is_file():
-                out.append(_problem("data.path", d.path, f"CSV file not found: {csv}"))
+            try:  # a regular file within the size limit; its contents are read when built
+                check_user_file(csv, MAX_CSV_BYTES, "CSV file")
+            except UserFileError as exc:
+                out.append(_problem("data.path", d.path, f"CSV file not found: {csv}"
+                                    if exc.reason == "file not found" else f"CSV file {csv} {exc.reason}"))
     else:
         for key in ("path", "target"):
             if getattr(d, key) is not None:
@@ -251,7 +255,51 @@ def check_size(p: Parts) -> list[Problem]:
     return []
 
 
-CHECKS = (check_layers, check_output, check_data, check_training, check_goals, check_view, check_size)
+def check_csv_target(p: Parts) -> list[Problem]:
+    """csv with a cross-entropy loss: the target column must hold classes that fit the loss.
+
+    The file's task is known only once it is read (at most MAX_CSV_BYTES, see nnsim.files), so
+    this reads it; a file that cannot be read is left to the data loader, which names the line."""
+    d, t = p.data, p.training
+    if (d is None or t is None or d.dataset != "csv" or d.path is None or d.target is None
+            or t.loss not in CROSSENTROPY_LOSSES
+            or not p.ok("data.dataset", "data.path", "data.target", "training.loss")):
+        return []
+    from ..data import DataError
+    from ..data.csvdata import MAX_CLASSES, read_csv
+    base = p.source_path.parent if p.source_path is not None else Path.cwd()
+    try:
+        table = read_csv(d.path, d.target, base)
+    except DataError:
+        return []
+    loss, target = t.loss, d.target
+    if table.task == "regression":
+        y = table.y
+        why = (f"more than {MAX_CLASSES} distinct integers" if bool((y == y.round()).all())
+               else "values that are not all integers")
+        return [_problem("training.loss", loss,
+                         f"target column {target!r} of {d.path} holds {why}, so it is a regression "
+                         f"target; {loss} needs class labels (2 for binary_crossentropy, at most "
+                         f"{MAX_CLASSES} integer classes otherwise): use mse, sse or mae")]
+    k = table.n_classes or 0
+    names_ = ", ".join(table.class_names or [])
+    if loss == "binary_crossentropy" and k != 2:
+        return [_problem("training.loss", loss,
+                         f"target column {target!r} of {d.path} has {k} classes ({names_}); "
+                         "binary_crossentropy needs 2 (read as 0 and 1): use "
+                         f"sparse_categorical_crossentropy with {k} output units")]
+    last = len(p.layers or []) - 1
+    layer = p.layers[last] if p.layers else None
+    if (loss != "binary_crossentropy" and isinstance(layer, DenseLayer) and layer.units not in (1, k)
+            and p.ok(f"layers[{last}].units")):  # 1 unit: check_output has said so already
+        return [_problem(f"layers[{last}].units", layer.units,
+                         f"target column {target!r} of {d.path} has {k} classes ({names_}), so "
+                         f"{loss} needs {k} output units, got {layer.units}")]
+    return []
+
+
+CHECKS = (check_layers, check_output, check_data, check_training, check_goals, check_view, check_size,
+          check_csv_target)
 
 
 def cross_check(parts: Parts) -> list[Problem]:

@@ -214,8 +214,11 @@ def scenario_kind(path: str | Path) -> str:
     """"circuit" or "network" for the file at `path`, read cheaply; never raises (a file that
     cannot be read or parsed is "network": its loader reports the problem)."""
     import tomllib
-    try:
-        doc = tomllib.loads(Path(path).read_bytes().decode("utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+
+    from ..files import MAX_SCENARIO_BYTES, read_user_file
+    try:  # a FIFO, a device or a huge file is refused unread (UserFileError is a ValueError)
+        raw = read_user_file(path, MAX_SCENARIO_BYTES, what="scenario file")
+        doc = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError):
         return "network"
     return "network" if document_kind(doc) == "network" else "circuit"

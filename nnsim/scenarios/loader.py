@@ -12,10 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..files import MAX_SCENARIO_BYTES, UserFileError, read_user_file
 from .checks import Parts, cross_check
 from .circuit import CircuitScenario, document_kind, network_doc
 from .circuit_load import load_circuit_doc
 from .lines import find_line, key_lines
+from .nesting import TOO_DEEP, parser_problem, too_deep
 from .problems import MISSING, Problem, ScenarioError
 from .schema import LAYER_TYPES, REQUIRED_SECTIONS, SECTIONS, Goals, Scenario, View
 from .translate import error_to_problem, field_keys, toml_type, validate_table
@@ -31,14 +33,10 @@ def _fail(source: str, message: str, line: int | None = None) -> ScenarioError:
 def load_scenario(path: str | os.PathLike[str]) -> Scenario | CircuitScenario:
     """Read and validate the scenario file at `path`; raises ScenarioError listing every problem."""
     source = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise _fail(source, "file not found") from None
-    except IsADirectoryError:
-        raise _fail(source, "is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise _fail(source, f"cannot read the file: {exc.strerror or exc}") from None
+    try:  # a regular file of at most 1 MiB, or nothing is read (nnsim.files)
+        raw = read_user_file(path, MAX_SCENARIO_BYTES, what="scenario file")
+    except UserFileError as exc:
+        raise _fail(source, exc.reason) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,6 +61,15 @@ def loads_scenario(text: str, source: str = "<string>",
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(source, str(exc)) from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep; an integer of 4,301+ digits
+        raise _fail(source, parser_problem(exc)) from None
+    deep = too_deep(doc)
+    if deep is not None:
+        try:
+            line = find_line(key_lines(text), deep)
+        except Exception:  # noqa: BLE001 - a courtesy, as below
+            line = None
+        raise ScenarioError([Problem(source, deep, MISSING, TOO_DEEP, line)])
     if not doc:
         raise _fail(source, f"file is empty (only comments); {_NEEDS}")
     if document_kind(doc) != "network":
