@@ -13,6 +13,7 @@ derivatives as formulas, so the app and the command line can say what happens at
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -73,7 +74,8 @@ class Op:
     local: Callable[[Args, float], list[float]]
     """∂out/∂input for each input, from the input values and the output."""
     formulas: tuple[str, ...]
-    """∂out/∂input for each input, written with `a`, `b` (the inputs) and `out`."""
+    """∂out/∂input for each input, written with `a`, `b` (the inputs) and `out` (pow: see
+    `local_formula`)."""
     const_last: bool = False
     """The last input must be a constant (the exponent of pow)."""
 
@@ -122,7 +124,7 @@ _OPS = (
        lambda x, o: [1.0, 0.0] if x[0] <= x[1] else [0.0, 1.0],
        ("1 if a ≤ b else 0", "1 if b < a else 0")),
     Op("exp", 1, "exp", "exp: eᵃ, its own output", lambda x: _exp(x[0]),
-       lambda x, o: [o], ("out = eᵃ",)),
+       lambda x, o: [o], ("out",)),
     Op("log", 1, "log", "log: 1/a", lambda x: _log(x[0]),
        lambda x, o: [_div(1.0, x[0])], ("1/a",)),
     Op("abs", 1, "abs", "abs: the sign of a", lambda x: abs(x[0]), _abs_local, ("sign(a)",)),
@@ -139,6 +141,15 @@ OPS: dict[str, Op] = {op.name: op for op in _OPS}
 #: The functions an expression may call, with the op each becomes.
 FUNCTIONS: dict[str, str] = {"max": "max", "min": "min", "exp": "exp", "log": "log", "abs": "abs",
                              "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+
+def local_formula(op: Op, k: int, args: Sequence[str], out: str) -> str:
+    """∂out/∂(input k) written with the actual names: "y" for x × y, "sigmoid1·(1 − sigmoid1)"."""
+    if op.name == "pow":
+        n = float(args[1])
+        return f"{n:g}·{args[0]}^{n - 1:g}" if k == 0 else "—"
+    names = {"a": args[0], "b": args[1] if len(args) > 1 else "", "out": out}
+    return re.sub(r"\b(a|b|out)\b", lambda m: names[m.group(1)], op.formulas[k])
 
 
 def get(name: str) -> Op:

@@ -94,7 +94,7 @@ class Walk:
     def phase(self) -> Phase:
         p, g = self.position, len(self.order)
         if p == 0:
-            return Phase("start", None, 0, g, None, "start: inputs set, press f for the forward pass")
+            return Phase("start", None, 0, g, None, "start (f: forward pass)")
         if p <= g:
             gate = self.order[p - 1]
             return Phase("forward", gate, p, g, None, f"forward {p}/{g}: {self.circuit.nodes[gate].name}")

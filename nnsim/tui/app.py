@@ -8,12 +8,14 @@ from textual.app import App
 from textual.binding import Binding
 
 from nnsim.scenarios import Scenario, ScenarioError
+from nnsim.scenarios.circuit import scenario_kind
 
 from .controller import Lab
 from .screens import (
     ErrorDialog, GalleryScreen, HelpScreen, LoadingScreen, OpenDialog, WorkspaceScreen,
 )
 from .session import Session, build_session, load_session
+from .screens.circuit import CircuitScreen, open_circuit
 
 
 class NnsimApp(App[int]):
@@ -42,7 +44,8 @@ class NnsimApp(App[int]):
         self.warm_seconds: float | None = None
 
     def on_mount(self) -> None:
-        if self.warmup:
+        circuit = self.path is not None and scenario_kind(self.path) == "circuit"
+        if self.warmup and not circuit:     # a circuit needs no kernels
             self.push_screen(LoadingScreen(), callback=self._warmed)
         else:
             self._start()
@@ -58,7 +61,10 @@ class NnsimApp(App[int]):
 
     # -- opening scenarios ---------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
-        """Open a scenario file in the workspace, or show its problems in a dialog."""
+        """Open a scenario file in the workspace (a circuit in the circuit screen), or show its
+        problems in a dialog."""
+        if scenario_kind(path) == "circuit":
+            return open_circuit(self, path)
         try:
             session = load_session(path)
         except ScenarioError as err:
@@ -82,7 +88,7 @@ class NnsimApp(App[int]):
 
     def open_session(self, session: Session) -> None:
         screen = WorkspaceScreen(Lab(session, self.work_dir))
-        if isinstance(self.screen, WorkspaceScreen):
+        if isinstance(self.screen, (WorkspaceScreen, CircuitScreen)):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
@@ -109,7 +115,7 @@ class NnsimApp(App[int]):
 
     def action_gallery(self) -> None:
         """Back from a workspace to the gallery."""
-        if isinstance(self.screen, WorkspaceScreen) and len(self.screen_stack) > 2:
+        if isinstance(self.screen, (WorkspaceScreen, CircuitScreen)) and len(self.screen_stack) > 2:
             self.pop_screen()
             gallery = self.screen
             if isinstance(gallery, GalleryScreen):

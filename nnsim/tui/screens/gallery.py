@@ -15,8 +15,10 @@ from textual.widgets.option_list import Option
 
 from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
 from nnsim.scenarios.goals import goal_texts
+from nnsim.scenarios.circuit import is_circuit
 
 from ..session import builtin_lessons, demo_scenario, local_scenarios
+from .circuit import circuit_preview
 from .panels import reflow
 
 
@@ -69,6 +71,8 @@ def preview_text(entry: Entry) -> Text:
     where = f"built-in lesson · {name}" if entry.builtin else f"in this folder · {name}"
     text.append(where + "\n\n", style="dim")
     text.append(reflow(s.meta.description) + "\n\n")
+    if is_circuit(s):
+        return text.append_text(circuit_preview(s))
     d, t = s.data, s.training
     text.append("Network  ", style="bold cyan")
     text.append(network_line(s) + "\n")
