@@ -75,6 +75,8 @@ _HEADLESS_WHY = "headless code runs without a terminal UI (tests, CLI, notebooks
 HEADLESS = [Rule(s, UI, why=_HEADLESS_WHY)
             for s in ("nnsim.engine", "nnsim.kernels", "nnsim.data", "nnsim.scenarios")]
 HEADLESS += [Rule("nnsim.circuits", UI, why=_HEADLESS_WHY, optional=True)]
+HEADLESS += [Rule("nnsim.numfmt", UI, why="the one number format serves the app and the CLI alike",
+                  optional=True)]
 # The app's headless helpers (whichever exist): the app's logic, testable without Textual.
 HEADLESS += [Rule(f"nnsim.tui.{m}", UI, why="the app's logic stays testable without Textual",
                   optional=True)
