@@ -297,6 +297,8 @@ class View(BaseModel):
         None, description='"network", "boundary", "plots" or "stepper"'
     )
     sample: int | None = Field(None, ge=0, description="an integer >= 0 (a sample index)")
+    speed: float | None = Field(None, gt=0, le=1e6,
+                                description="mini-batches per second, a number > 0 and <= 1000000")
 
 
 class Scenario(BaseModel):
