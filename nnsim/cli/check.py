@@ -15,6 +15,8 @@ from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.goals import goal_texts
 
+from nnsim.textsafe import clean_line, user_text
+
 from .common import EXIT_OK, stdout_console
 from nnsim.scenarios.library import first_sentence
 
@@ -28,7 +30,7 @@ def model_table(session: Session) -> Table:
     table.add_column("Param #", justify="right", no_wrap=True)
     table.add_column("Details", no_wrap=True)
     table.add_row(Text("input (Input)"), Text(f"(None, {net.input_dim})"), Text("0"),
-                  Text(", ".join(session.dataset.feature_names)[:40]))
+                  Text(clean_line(", ".join(session.dataset.feature_names))[:40]))
     for row, layer in zip(net.summary(), net.layers):
         if isinstance(layer, Dense):
             detail = f"{layer.activation}, init {layer.init}"
@@ -86,10 +88,11 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
 
 
 def print_summary(console: Console, path: Path, scenario: Scenario, session: Session) -> None:
-    console.print(Text(f"{path}: valid scenario", style="green"))
-    console.print(Text(f'Model: "{scenario.meta.name}"', style="bold"))
+    console.print(user_text(f"{path}: valid scenario", style="green", one_line=True))
+    console.print(user_text(f'Model: "{scenario.meta.name}"', style="bold", one_line=True))
     if scenario.meta.description.strip():
-        console.print(Text(first_sentence(scenario.meta.description, limit=200), style="italic"))
+        console.print(user_text(first_sentence(scenario.meta.description, limit=200), style="italic",
+                                one_line=True))
     console.print(model_table(session))
     n = session.network.n_params
     console.print(f" Total params: {n:,}")
@@ -99,7 +102,7 @@ def print_summary(console: Console, path: Path, scenario: Scenario, session: Ses
         console.print()
         console.print(Text(title, style="bold"))
         for line in lines:
-            console.print(Text("  " + line))
+            console.print(user_text("  " + line, one_line=True))
 
 
 def check_command(args: argparse.Namespace) -> int:

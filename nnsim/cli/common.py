@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
+
+from nnsim.atomic import OutputError, check_output_target
+from nnsim.textsafe import clean
 
 EXIT_OK = 0
 EXIT_FAILED = 1      # goals not met, unexpected divergence, gradient check failed
@@ -21,8 +23,9 @@ class UsageError(Exception):
 def stdout_console() -> Console:
     """A console on the current sys.stdout (looked up when printing, so test capture works).
 
-    `soft_wrap` keeps long lines whole when the output is a pipe or a file."""
-    return Console(highlight=False, soft_wrap=True)
+    `soft_wrap` keeps long lines whole when the output is a pipe or a file; `markup=False`: no
+    string printed is ever read as rich markup (user text goes through nnsim.textsafe too)."""
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def can_encode(text: str, stream=None) -> bool:
@@ -42,20 +45,18 @@ def mark(met: bool) -> str:
 
 
 def err(message: str) -> None:
-    """One error line on stderr, prefixed like argparse's."""
-    print(f"nnsim: error: {message}", file=sys.stderr)
+    """One error line on stderr, prefixed like argparse's (control characters dropped)."""
+    print(f"nnsim: error: {clean(message)}", file=sys.stderr)
 
 
 def check_output_path(path: Path, what: str) -> Path:
-    """Fail early (before training) if `path` cannot be written: its folder must exist and be
-    writable, and the path must not be a folder."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"{what} {path} is a folder; give a file name")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {what} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write {what} {path}: folder {parent} is not writable")
+    """Fail early (before training) if `path` cannot be written (the rules of nnsim.atomic):
+    its folder must exist and be writable; an existing file must be a regular, writable file
+    (a link is followed to it); not a folder, a device or a FIFO."""
+    try:
+        check_output_target(path)
+    except OutputError as exc:
+        raise UsageError(f"cannot write {what} {path}: {exc.strerror}") from None
     return path
 
 

@@ -17,9 +17,12 @@ from typing import Callable, Sequence
 from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 
+from nnsim.textsafe import clean, clean_line, user_text
+
+from . import interrupted
 from .circuit_options import add_run_options as add_circuit_run_options
 from .circuit_options import is_circuit_file, reject_options
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
 
 COMMANDS = ("list", "check", "run", "gradcheck")
 
@@ -141,26 +144,26 @@ def list_command(args: argparse.Namespace) -> int:
     folder = builtin_lessons_dir()
     lessons = scan_lessons(folder)
     if not lessons:
-        console.print(f"No built-in lessons found in {folder}.")
+        console.print(user_text(f"No built-in lessons found in {folder}."))
         return EXIT_OK
     width = max(len(f.path.name) for f in lessons)
     for f in lessons:
-        line = Text(f"{f.path.name:<{width}}  ", style="cyan")
+        line = Text(clean_line(f"{f.path.name:<{width}}  "), style="cyan")
         if f.scenario is not None:
-            line.append(f.scenario.meta.name, style="bold")
+            line.append(clean_line(f.scenario.meta.name), style="bold")
             summary = first_sentence(f.scenario.meta.description)
             if summary:
-                line.append(f" — {summary}")
+                line.append(clean_line(f" — {summary}"))
         else:
-            line.append(f"(broken: {first_problem(f.error)})", style="red")
+            line.append(clean_line(f"(broken: {first_problem(f.error)})"), style="red")
         console.print(line)
     try:
         shown = folder.relative_to(Path.cwd())
     except ValueError:
         shown = folder
-    console.print(f"\n{len(lessons)} lessons in {shown}. "
-                  f"Open one with: nnsim {shown / lessons[0].path.name}  "
-                  f"(or nnsim run / nnsim check)")
+    console.print(user_text(f"\n{len(lessons)} lessons in {shown}. "
+                            f"Open one with: nnsim {shown / lessons[0].path.name}  "
+                            f"(or nnsim run / nnsim check)"))
     return EXIT_OK
 
 
@@ -183,7 +186,7 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     session = build_session(scenario, seed=args.seed)
     n = min(args.samples, session.trainer.n_train)
     rows = gradient_check(session.trainer, samples=args.samples)
-    console.print(Text(f"{scenario.meta.name} ({args.file})", style="bold"))
+    console.print(user_text(f"{scenario.meta.name} ({args.file})", style="bold", one_line=True))
     console.print(f"Gradient check on {n} training samples: float64, dropout off, "
                   f"central differences with h = {DEFAULT_H:g}; pass when relative error < {PASS_BELOW:g}.")
     table = Table(box=box.HEAVY_HEAD)
@@ -269,23 +272,26 @@ def _problem_lines(exc) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line; returns the exit status (130 after Ctrl-C, at any moment)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        return interrupted()
+
+
+def _main(argv: list[str]) -> int:
     debug = bool(os.environ.get("NNSIM_DEBUG"))
     from nnsim.data import DataError
     from nnsim.engine.checkpoint import CheckpointError
     from nnsim.scenarios import ScenarioError
     try:
         return _dispatch(argv)
-    except KeyboardInterrupt:
-        print("\nnnsim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except ScenarioError as exc:
         if debug:
             raise
         lines = _problem_lines(exc)
         for line in lines:
-            print(line, file=sys.stderr)
+            print(clean(line), file=sys.stderr)
         if len(lines) > 1:
             print(f"{len(lines)} problems; see docs/scenarios.md for every key.", file=sys.stderr)
         return EXIT_USAGE

@@ -21,7 +21,11 @@ from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_path, mark, stdout_console
+from nnsim.textsafe import user_text
+
+from .common import (
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_output_path, err, mark, stdout_console,
+)
 from .history import check_history_path, write_history
 
 
@@ -124,15 +128,17 @@ def run_command(args: argparse.Namespace) -> int:
     session = build_session(scenario, seed=args.seed)
     tr = session.trainer
     ds = session.dataset
-    console.print(Text(f"{scenario.meta.name} ({path})", style="bold"))
+    console.print(user_text(f"{scenario.meta.name} ({path})", style="bold", one_line=True))
     if load_path is not None:
         if not zipfile.is_zipfile(load_path):
             raise UsageError(f"--load {load_path}: not an .npz checkpoint (write one with --save)")
         resumed = load_checkpoint(tr, load_path)
         if resumed:
-            console.print(f"Loaded checkpoint {load_path}: resuming after epoch {tr.epoch} (step {tr.step}).")
+            console.print(user_text(f"Loaded checkpoint {load_path}: resuming after epoch {tr.epoch} "
+                                    f"(step {tr.step}).", one_line=True))
         else:
-            console.print(f"Loaded weights from {load_path}; the optimizer starts fresh.")
+            console.print(user_text(f"Loaded weights from {load_path}; the optimizer starts fresh.",
+                                    one_line=True))
     target = _target_epochs(args, scenario, tr, load_path)
     seed = scenario.meta.seed if args.seed is None else args.seed
     console.print(f"{ds.n_train} train / {ds.n_test} test samples, {tr.net.n_params} parameters, "
@@ -155,20 +161,33 @@ def run_command(args: argparse.Namespace) -> int:
     if args.quiet and last:
         print(epoch_line(last[0], target))
     if diverged is not None:
-        console.print(Text("Diverged: ", style="bold red") + Text(str(diverged)))
+        console.print(Text("Diverged: ", style="bold red") + user_text(diverged))
 
+    # each output on its own: one that cannot be written does not cost the other
+    failed = 0
     if history_path is not None:
-        write_history(tr, history_path, {"scenario": scenario.meta.name, "file": str(path),
-                                         "seed": seed, "diverged": diverged is not None})
-        console.print(f"History written to {history_path} ({len(tr.history.epochs)} epochs, "
-                      f"{len(tr.history.batch_loss)} batches).")
+        try:
+            write_history(tr, history_path, {"scenario": scenario.meta.name, "file": str(path),
+                                             "seed": seed, "diverged": diverged is not None})
+            console.print(user_text(f"History written to {history_path} ({len(tr.history.epochs)} "
+                                    f"epochs, {len(tr.history.batch_loss)} batches).", one_line=True))
+        except OSError as exc:
+            failed += 1
+            err(f"history not written: {exc}")
     if save_path is not None:
-        save_checkpoint(tr, save_path)
-        console.print(f"Checkpoint written to {save_path} (after epoch {tr.epoch}, step {tr.step}).")
+        try:
+            save_checkpoint(tr, save_path)
+            console.print(user_text(f"Checkpoint written to {save_path} (after epoch {tr.epoch}, "
+                                    f"step {tr.step}).", one_line=True))
+        except OSError as exc:
+            failed += 1
+            err(f"checkpoint not written: {exc}")
 
     results = evaluate_goals(scenario.goals, tr.history.epochs, diverged is not None)
     if diverged is not None and not scenario.goals.diverges and not results:
         console.print("Training diverged and the scenario does not expect it.")
-        return EXIT_FAILED
+        return EXIT_USAGE if failed else EXIT_FAILED
     ok = print_goals(console, results)
+    if failed:
+        return EXIT_USAGE
     return EXIT_OK if ok else EXIT_FAILED
