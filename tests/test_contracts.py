@@ -77,6 +77,9 @@ HEADLESS = [Rule(s, UI, why=_HEADLESS_WHY)
 HEADLESS += [Rule("nnsim.circuits", UI, why=_HEADLESS_WHY, optional=True)]
 HEADLESS += [Rule("nnsim.numfmt", UI, why="the one number format serves the app and the CLI alike",
                   optional=True)]
+HEADLESS += [Rule(m, UI, why="reading user files, writing outputs and cleaning user text serve "
+                              "the headless core, the CLI and the app alike")
+             for m in ("nnsim.files", "nnsim.atomic", "nnsim.textsafe")]
 # The app's headless helpers (whichever exist): the app's logic, testable without Textual.
 HEADLESS += [Rule(f"nnsim.tui.{m}", UI, why="the app's logic stays testable without Textual",
                   optional=True)

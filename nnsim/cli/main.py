@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 
-from nnsim.textsafe import clean, clean_line, user_text
+from nnsim.textsafe import clean, clean_line
+from nnsim.usertext import user_text
 
 from . import interrupted
 from .circuit_options import add_run_options as add_circuit_run_options

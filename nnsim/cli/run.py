@@ -21,7 +21,7 @@ from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
-from nnsim.textsafe import user_text
+from nnsim.usertext import user_text
 
 from .common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_output_path, err, mark, stdout_console,
