@@ -99,6 +99,9 @@ def test_problems_and_errors_print_without_escapes(capsys, tmp_path) -> None:
     code, out, err = run_cli(capsys, "run", tmp_path / "x\x1b]0;t\x07[/].toml")
     assert code == 2 and "file not found" in err
     _no_escapes(out + err)
+    code, out, err = run_cli(capsys, "run", GOOD, "--bogus", "\x1b[2J\x07")
+    assert code == 2 and "unrecognized arguments: --bogus [2J" in err
+    _no_escapes(out + err)
 
 
 # -- output paths ----------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ HEADLESS += [Rule(m, UI, why="reading user files, writing outputs and cleaning u
 # The app's headless helpers (whichever exist): the app's logic, testable without Textual.
 HEADLESS += [Rule(f"nnsim.tui.{m}", UI, why="the app's logic stays testable without Textual",
                   optional=True)
-             for m in ("controller", "session", "edits", "timeline", "keys", "pacing", "warmup")]
+             for m in ("controller", "session", "edits", "timeline", "keys", "pacing", "warmup",
+                       "lesson")]
 
 RULES = LAYERS + HEADLESS
 

@@ -56,8 +56,15 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with control characters dropped from what it echoes (an odd argument)."""
+
+    def _print_message(self, message: str, file=None) -> None:  # noqa: ANN001 - argparse's
+        super()._print_message(clean(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nnsim", usage="%(prog)s [-h] [--version] [FILE.toml | COMMAND ...]",
         description="nnsim: a terminal laboratory for learning how neural networks learn.\n\n"
                     "  nnsim             open the app on the lesson gallery\n"

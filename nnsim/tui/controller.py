@@ -8,6 +8,7 @@ never use the trainer at the same time; a play chunk holds it for a few tens of 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from .session import Session, slug
 from .timeline import Snapshot, Timeline
 
 #: Training speeds for `+`/`-`, in mini-batches per second; None means as fast as possible.
-SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 1000, None)
+SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, None)
+#: Without `[view] speed`, play starts at the slowest speed that trains the lesson's epochs in
+#: about this many seconds (as fast as possible when even 10000 per second is slower).
+LESSON_SECONDS = 20.0
 #: At or below this speed every mini-batch is traced (the stepper and card follow along).
 TRACE_RATE = 30.0
 #: Learning rates `[` and `]` move between.
@@ -47,6 +51,25 @@ class Frame:
     steps_per_s: float
     trace: StepTrace | None = None
     epoch_ended: bool = False
+    finished: bool = False       # play stopped at the lesson's last epoch
+
+
+def speed_index_for(speed: float | None, total_batches: int) -> int:
+    """The SPEEDS step play starts at: the nearest to `speed` (a lesson's `[view] speed`), else
+    the slowest that trains `total_batches` in about LESSON_SECONDS."""
+    steps = [s for s in SPEEDS if s is not None]
+    if speed is not None:
+        return min(range(len(steps)), key=lambda i: abs(np.log(steps[i] / speed)))
+    want = total_batches / LESSON_SECONDS
+    return next((i for i, s in enumerate(steps) if s >= want), len(SPEEDS) - 1)
+
+
+def checkpoint_beside(path: Path | None) -> Path | None:
+    """The checkpoint `s` writes beside scenario file `path` (NAME.toml → NAME.ckpt.npz), if any."""
+    if path is None:
+        return None
+    ckpt = Path(path).with_name(Path(path).stem + ".ckpt.npz")
+    return ckpt if ckpt.is_file() else None
 
 
 def phases_of(trace: StepTrace) -> list[Phase]:
@@ -67,7 +90,10 @@ class Lab:
         self.timeline = Timeline()
         self.cursor: int | None = None       # index into the timeline while browsing
         self.diverged: DivergenceError | None = None
-        self.speed_index = len(SPEEDS) - 1
+        t = session.trainer
+        self.speed_index = speed_index_for(session.scenario.view.speed,
+                                           session.scenario.training.epochs * t.batches_per_epoch)
+        self.past_end = False                # play goes on past the lesson's last epoch
         self.rate = RateMeter()
         self.last_trace: StepTrace | None = None
         self.phases: list[Phase] = []
@@ -99,6 +125,23 @@ class Lab:
     @property
     def speed(self) -> float | None:
         return SPEEDS[self.speed_index]
+
+    @property
+    def end_epoch(self) -> int:
+        """The lesson's last epoch (`training.epochs`): play stops there."""
+        return int(self.scenario.training.epochs)
+
+    @property
+    def at_end(self) -> bool:
+        """True when play would stop: the lesson's epochs are done and going on was not chosen."""
+        return not self.past_end and self.trainer.epoch >= self.end_epoch
+
+    def batches_to_end(self) -> int:
+        """Mini-batches left until the end of the lesson's last epoch (0 when there)."""
+        t = self.trainer
+        if t.epoch >= self.end_epoch:
+            return 0
+        return (t.batches_per_epoch - t.batch) + (self.end_epoch - t.epoch - 1) * t.batches_per_epoch
 
     def speed_label(self) -> str:
         s = self.speed
@@ -143,7 +186,7 @@ class Lab:
         h = t.history
         return Frame(step=t.step, epoch=t.epoch, batch=t.batch, batches_per_epoch=t.batches_per_epoch,
                      samples_seen=t.samples_seen, batches=batches,
-                     loss=h.batch_loss[-1] if h.batch_loss else None,
+                     loss=float(h.batch_loss[-1]) if len(h.batch_loss) else None,
                      record=h.epochs[-1] if h.epochs else None, learning_rate=t.learning_rate,
                      steps_per_s=self.rate.rate(), trace=self.last_trace, epoch_ended=epoch_ended)
 
@@ -198,8 +241,11 @@ class Lab:
                 self.phase_index -= 1
             return self.phase
 
-    def play_chunk(self, max_batches: int | None = None, to_epoch_end: bool = False) -> Frame:
+    def play_chunk(self, max_batches: int | None = None, to_epoch_end: bool = False,
+                   stop_at_end: bool = False) -> Frame:
         """Train for about CHUNK_SECONDS (or `max_batches`); traced when the speed is slow.
+        With `stop_at_end`, never past the lesson's last epoch (unless `past_end` was chosen):
+        the frame says `finished` when it gets there.
 
         Raises DivergenceError (recorded in `diverged`) when training goes non-finite.
         """
@@ -210,6 +256,11 @@ class Lab:
             start_step, ended = t.step, False
             deadline = time.perf_counter() + CHUNK_SECONDS
             cap = max_batches if max_batches is not None else 1 << 30
+            limited = stop_at_end and not self.past_end
+            if limited:
+                cap = min(cap, self.batches_to_end())
+                if cap <= 0:
+                    return dataclasses.replace(self.frame(), finished=True)
             traced = self.speed is not None and self.speed <= TRACE_RATE
             try:
                 while t.step - start_step < cap:
@@ -232,7 +283,10 @@ class Lab:
             if not traced:
                 self.diverged, self.last_trace = None, None
                 self.phases, self.phase_index = [], -1
-            return self.frame(t.step - start_step, ended)
+            frame = self.frame(t.step - start_step, ended)
+            if limited and t.epoch >= self.end_epoch:
+                frame = dataclasses.replace(frame, finished=True)
+            return frame
 
     # -- resets, learning rate, speed --------------------------------------------------------
     def reset(self, new_seed: bool = False) -> int:
@@ -247,6 +301,7 @@ class Lab:
             self.rate.clear()
             self.cursor, self.diverged, self.last_trace = None, None, None
             self.phases, self.phase_index = [], -1
+            self.past_end = False
             return self.trainer.net.seed
 
     def nudge_learning_rate(self, up: bool) -> float:
@@ -318,6 +373,15 @@ class Lab:
             save_scenario(self.scenario, toml_path)
             save_weights(self.trainer, ckpt_path)
             return toml_path, ckpt_path
+
+    def load_checkpoint(self, path: Path) -> int:
+        """Restore a checkpoint written by `s` (weights, optimizer state, counters, history);
+        returns the epoch it resumes after. CheckpointError when it does not fit."""
+        from nnsim.engine.checkpoint import load_checkpoint
+        with self.lock:
+            self.reset()
+            load_checkpoint(self.trainer, path)
+            return self.trainer.epoch
 
     def gradient_check(self) -> list[tuple[str, float]]:
         """`g`: (tensor name, relative error) of analytic vs numerical gradients."""
