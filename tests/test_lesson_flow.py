@@ -22,3 +22,59 @@ def test_view_speed_is_optional_checked_and_written_back():
     assert loads_scenario(_with_view("")).view.speed is None
     with pytest.raises(ScenarioError, match="view.speed"):
         loads_scenario(_with_view("speed = 0\n"))
+
+
+# -- the controller: play stops at the lesson's end, at a watchable speed --------------------------
+from nnsim.scenarios import load_scenario  # noqa: E402
+from nnsim.tui.controller import SPEEDS, Lab, checkpoint_beside, speed_index_for  # noqa: E402
+from nnsim.tui.session import build_session  # noqa: E402
+
+
+def _lab(name: str, tmp_path: Path, **training: object) -> Lab:
+    s = load_scenario(next(LESSONS.glob(f"{name}*.toml")))
+    if training:
+        s = s.model_copy(update={"training": s.training.model_copy(update=training)})
+    return Lab(build_session(s), tmp_path)
+
+
+def test_play_stops_at_the_lessons_last_epoch(tmp_path):
+    lab = _lab("06", tmp_path, epochs=3)
+    frames = []
+    while not (frames and frames[-1].finished):
+        frames.append(lab.play_chunk(None, stop_at_end=True))
+        assert len(frames) < 10_000
+    assert lab.trainer.epoch == 3 and lab.trainer.batch == 0 and lab.at_end
+    assert lab.play_chunk(None, stop_at_end=True).batches == 0      # stays there
+    lab.past_end = True                                              # "train on" was chosen
+    assert not lab.at_end and lab.play_chunk(5, stop_at_end=True).batches == 5
+    lab.reset()
+    assert not lab.past_end and lab.trainer.epoch == 0 and lab.batches_to_end() == 75
+
+
+def test_small_lessons_start_at_a_speed_a_person_can_follow(tmp_path):
+    lab = _lab("06", tmp_path)                       # 100 epochs x 25 batches
+    assert lab.speed is not None and 2500 / lab.speed >= 5          # seconds, not one frame
+    assert _lab("01", tmp_path).speed <= 30                          # traced: card and stepper follow
+    assert speed_index_for(None, 10**9) == len(SPEEDS) - 1          # huge lessons: as fast as possible
+    assert SPEEDS[speed_index_for(12, 1)] == 10 and SPEEDS[speed_index_for(25, 1)] == 30
+    lab.speed_index = 0
+    for _ in range(len(SPEEDS)):
+        lab.change_speed(True)
+    assert lab.speed is None and lab.speed_label() == "max"          # + reaches today's max
+
+
+def test_view_speed_sets_the_starting_speed(tmp_path):
+    s = load_scenario(LESSONS / "06-two-circles.toml")
+    s = s.model_copy(update={"view": s.view.model_copy(update={"speed": 3.0})})
+    assert Lab(build_session(s), tmp_path).speed == 3
+
+
+def test_checkpoint_beside_a_saved_scenario_is_found_and_loads(tmp_path):
+    lab = _lab("06", tmp_path)
+    for _ in range(30):
+        lab.step_batch()
+    toml_path, ckpt = lab.save()
+    assert checkpoint_beside(toml_path) == ckpt
+    fresh = Lab(build_session(load_scenario(toml_path)), tmp_path)
+    assert fresh.load_checkpoint(ckpt) == 1 and fresh.trainer.step == 30
+    assert checkpoint_beside(LESSONS / "06-two-circles.toml") is None
