@@ -16,11 +16,14 @@ from nnsim.scenarios import (
     DenseLayer, DropoutLayer, Scenario, Schedule, dump_scenario, load_scenario, loads_scenario,
 )
 from nnsim.scenarios.build import Session, build_session
+from nnsim.scenarios.circuit import scenario_kind
 from nnsim.scenarios.goals import evaluate_goals
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_DIR = ROOT / "scenarios"
 LESSONS = sorted(LESSON_DIR.glob("*.toml"))
+#: The lessons that build and train a network (circuit lessons: tests/test_circuit_lessons.py).
+NETWORK_LESSONS = [p for p in LESSONS if scenario_kind(p) == "network"]
 SLOW = {"29-digits.toml"}
 
 
@@ -106,7 +109,7 @@ def test_lessons_are_numbered_in_teaching_order() -> None:
     assert numbers == list(range(1, len(LESSONS) + 1))
 
 
-@pytest.mark.parametrize("path", _params(LESSONS))
+@pytest.mark.parametrize("path", _params(NETWORK_LESSONS))
 def test_lesson_validates_and_round_trips(path: Path) -> None:
     s = load_scenario(path)
     assert loads_scenario(dump_scenario(s)) == s
@@ -116,7 +119,7 @@ def test_lesson_validates_and_round_trips(path: Path) -> None:
     assert goals, f"{path.name} sets no goal"
 
 
-@pytest.mark.parametrize("path", _params(LESSONS))
+@pytest.mark.parametrize("path", _params(NETWORK_LESSONS))
 def test_lesson_reaches_its_goals(path: Path) -> None:
     s = load_scenario(path)
     run = trained(path.name)

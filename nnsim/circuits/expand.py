@@ -58,9 +58,9 @@ def _neuron_gates(weights: Sequence[str], xs: Sequence[str], bias: str, activati
 
 def neuron(w: Sequence[float], x: Sequence[float], b: float, activation: str = "sigmoid") -> Expansion:
     """a = f(Σ wᵢ·xᵢ + b) for one sample: inputs w1.., x1.., b; gates p1.. (wᵢ·xᵢ), s1.. (sums),
-    z, then a (the activation; z itself is the output when the activation is linear)."""
+    z, then a = f(z), the output (for a linear neuron the add gate itself is called a)."""
     _check(activation)
-    if len(w) != len(x) or not w:
+    if len(w) != len(x) or len(w) == 0:
         raise ValueError("w and x need the same length, at least 1")
     ws = [f"w{i + 1}" for i in range(len(w))]
     xs = [f"x{i + 1}" for i in range(len(x))]

@@ -189,16 +189,16 @@ def check_circuit(spec: CircuitSpec, goals: CircuitGoals, view: CircuitView,
             out.append(Problem("", f"circuit.fixed[{k}]", name, f"{name!r} is not an input; inputs: "
                                                                  f"{', '.join(inputs)}"))
     out += _goal_problems(spec, goals)
-    if out or gates is None or not inputs_ok:
+    if gates is None or not inputs_ok:
         return out
-    circuit = Circuit.build(inputs, gates)
-    out += _finite(circuit)
-    names = [n.name for n in circuit.nodes]
+    names = list(inputs) + [g.name for g in gates]
     if view.selected is not None and view.selected not in names:
         close = difflib.get_close_matches(view.selected, names, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         out.append(Problem("", "view.selected", view.selected,
                            f"no input or gate has this name; {hint}names: {', '.join(names)}"))
+    if not out:
+        out += _finite(Circuit.build(inputs, gates))
     return out
 
 
