@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..engine.history import EpochRecord
+from ..numfmt import num, pct
 from .schema import Goals
 
 
@@ -31,15 +32,30 @@ _REACH = {
 }
 
 
-def goal_texts(goals: Goals) -> list[tuple[str, str]]:
-    """(key, text) for every goal set, for display before training."""
+_ACCURACY = {"test_accuracy_at_least", "test_accuracy_at_most"}
+
+
+def _goal(key: str, value: float, percent: bool) -> str:
+    """A goal's threshold as written: accuracies as a percentage when `percent` (the app)."""
+    return pct(value, trim=True) if percent and key in _ACCURACY else str(value)
+
+
+def _seen(key: str, value: float | None, percent: bool) -> str:
+    """A value seen in training, in the one number format (accuracies as % when `percent`)."""
+    return pct(value) if percent and key in _ACCURACY else num(value)
+
+
+def goal_texts(goals: Goals, percent: bool = False) -> list[tuple[str, str]]:
+    """(key, text) for every goal set, for display before training; `percent`: accuracies as
+    percentages (the app, whose status bar shows them so) instead of fractions (the CLI)."""
     out = []
     for key, (fmt, _, _) in _REACH.items():
         value = getattr(goals, key)
         if value is not None:
-            out.append((key, fmt.format(value)))
+            out.append((key, fmt.format(_goal(key, value, percent))))
     if goals.test_accuracy_at_most is not None:
-        out.append(("test_accuracy_at_most", f"test accuracy stays ≤ {goals.test_accuracy_at_most}"))
+        cap = _goal("test_accuracy_at_most", goals.test_accuracy_at_most, percent)
+        out.append(("test_accuracy_at_most", f"test accuracy stays ≤ {cap}"))
     if goals.within_epochs is not None:
         out.append(("within_epochs", f"within {goals.within_epochs} epochs"))
     if goals.diverges:
@@ -47,8 +63,10 @@ def goal_texts(goals: Goals) -> list[tuple[str, str]]:
     return out
 
 
-def evaluate_goals(goals: Goals, epochs: list[EpochRecord], diverged: bool) -> list[GoalResult]:
-    """Judge every goal that is set. An empty list means the scenario sets no goals."""
+def evaluate_goals(goals: Goals, epochs: list[EpochRecord], diverged: bool,
+                   percent: bool = False) -> list[GoalResult]:
+    """Judge every goal that is set. An empty list means the scenario sets no goals.
+    `percent`: accuracies as percentages in the texts and details (see `goal_texts`)."""
     results: list[GoalResult] = []
     limit = goals.within_epochs
     reach = [(k, getattr(goals, k)) for k in _REACH if getattr(goals, k) is not None]
@@ -58,26 +76,29 @@ def evaluate_goals(goals: Goals, epochs: list[EpochRecord], diverged: bool) -> l
                     if all(_REACH[k][2](_REACH[k][1](r), g) for k, g in reach)), None)
         for key, goal in reach:
             fmt, get, ok = _REACH[key]
-            text = fmt.format(goal) + (f" within {limit} epochs" if limit else "")
+            text = fmt.format(_goal(key, goal, percent)) + (f" within {limit} epochs" if limit else "")
             if diverged or not epochs:
                 results.append(GoalResult(key, text, False, "training diverged" if diverged else "no epoch"))
             elif hit is not None:
-                results.append(GoalResult(key, text, True, f"{get(hit):.4g} at epoch {hit.epoch}"))
+                results.append(GoalResult(key, text, True, f"{_seen(key, get(hit), percent)} at epoch {hit.epoch}"))
             else:
                 best = window[-1] if window else epochs[-1]
-                results.append(GoalResult(key, text, False, f"{get(best):.4g} at epoch {best.epoch}"))
+                results.append(GoalResult(key, text, False,
+                                          f"{_seen(key, get(best), percent)} at epoch {best.epoch}"))
     if goals.test_accuracy_at_most is not None:
         cap = goals.test_accuracy_at_most
-        text = f"test accuracy stays ≤ {cap}"
+        text = f"test accuracy stays ≤ {_goal('test_accuracy_at_most', cap, percent)}"
         over = [r for r in epochs if r.test_metric is not None and r.test_metric > cap]
         if diverged and not goals.diverges:
             results.append(GoalResult("test_accuracy_at_most", text, False, "training diverged"))
         elif over:
             results.append(GoalResult("test_accuracy_at_most", text, False,
-                                      f"{over[0].test_metric:.4g} at epoch {over[0].epoch}"))
+                                      f"{_seen('test_accuracy_at_most', over[0].test_metric, percent)} "
+                                      f"at epoch {over[0].epoch}"))
         else:
             peak = max((r.test_metric for r in epochs if r.test_metric is not None), default=float("nan"))
-            results.append(GoalResult("test_accuracy_at_most", text, bool(epochs), f"highest {peak:.4g}"))
+            results.append(GoalResult("test_accuracy_at_most", text, bool(epochs),
+                                      f"highest {_seen('test_accuracy_at_most', peak, percent)}"))
     if goals.diverges is not None:
         want = bool(goals.diverges)
         results.append(GoalResult("diverges", "training diverges" if want else "training stays finite",
