@@ -78,3 +78,21 @@ def test_checkpoint_beside_a_saved_scenario_is_found_and_loads(tmp_path):
     fresh = Lab(build_session(load_scenario(toml_path)), tmp_path)
     assert fresh.load_checkpoint(ckpt) == 1 and fresh.trainer.step == 30
     assert checkpoint_beside(LESSONS / "06-two-circles.toml") is None
+
+
+def test_goals_in_one_unit():
+    """The app shows accuracies as percentages in goals and status alike; the CLI as fractions."""
+    from nnsim.engine import EpochRecord
+    from nnsim.scenarios.goals import evaluate_goals, goal_texts
+    from nnsim.scenarios.schema import Goals
+
+    g = Goals(test_accuracy_at_least=0.95, test_loss_below=0.1)
+    assert [t for _, t in goal_texts(g, percent=True)] == ["test loss < 0.1", "test accuracy ≥ 95%"]
+    assert [t for _, t in goal_texts(g)] == ["test loss < 0.1", "test accuracy ≥ 0.95"]
+    rec = EpochRecord(epoch=3, train_loss=0.05, test_loss=0.06, train_metric=0.99, test_metric=0.9725,
+                      metric="accuracy", penalty=0.0, learning_rate=0.03, grad_norms=[1.0],
+                      weight_norms=[1.0],
+                      seconds=0.0, batches=25)
+    acc = evaluate_goals(g, [rec], False, percent=True)[1]
+    assert acc.met and acc.detail == "97.2% at epoch 3"
+    assert evaluate_goals(g, [rec], False)[1].detail == "0.9725 at epoch 3"
