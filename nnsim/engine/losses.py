@@ -70,3 +70,11 @@ def get(name: str) -> Loss:
 
 def names() -> list[str]:
     return LOSSES.names()
+
+
+def batch_divisor(code: int, n: int) -> float:
+    """D in L = (Σᵢ ℓᵢ) / D over a batch of n samples, where ℓᵢ is sample i's own loss (reduced
+    over its outputs as the loss reduces them: a mean for mse, mae and binary CE, a sum over
+    the classes for categorical CE, ½Σ for sse). D = n for every loss that averages over the
+    samples, 1 for sse, which sums."""
+    return cat.loss_norm(code, n, 1)

@@ -1,4 +1,10 @@
-"""Traces for teaching: every number of one mini-batch step, and its phases in order."""
+"""Traces for teaching: every number of one mini-batch step, and its phases in order.
+
+Per-sample and batch quantities: the batch loss is L = (Σᵢ ℓᵢ) / D, where ℓᵢ is sample i's own
+loss and D = `StepTrace.divisor` (the batch size B for the losses that average over samples, 1
+for sse, which sums). The kernel's dL/da and dL/dz (`dA`, `dZ`) are batch quantities: sample i's
+row is its share, (dℓᵢ/da) / D. `per_sample(x)` turns a share back into dℓᵢ/d(·).
+"""
 
 from __future__ import annotations
 
@@ -17,14 +23,28 @@ class LayerTrace:
     a_in: np.ndarray       # a₍ₗ₋₁₎, the layer's input (after any dropout before it)
     z: np.ndarray          # z = a₍ₗ₋₁₎W + b
     a: np.ndarray          # a = f(z), after this layer's dropout if any
-    W: np.ndarray          # weights used in the forward pass
+    W: np.ndarray          # weights used in the forward pass (fan_in × units)
     b: np.ndarray
-    dA: np.ndarray | None = None   # dL/da
-    dZ: np.ndarray | None = None   # dL/dz = dL/da ⊙ f′(z)
+    dA: np.ndarray | None = None   # dL/da (batch share; with dropout: with respect to the dropped-out a)
+    dZ: np.ndarray | None = None   # dL/dz = dL/da ⊙ mask/(1 − rate) ⊙ f′(z)
     dW: np.ndarray | None = None   # dL/dW = a₍ₗ₋₁₎ᵀ · dL/dz (+ regularization gradient)
     db: np.ndarray | None = None   # dL/db = Σ dL/dz over the batch
     update_W: np.ndarray | None = None  # change applied to W by the optimizer
     update_b: np.ndarray | None = None
+    alpha: float = 0.0             # the activation's α (leaky relu, elu)
+    fz: np.ndarray | None = None   # f(z) before this layer's dropout (equals a without dropout)
+    drop_rate: float = 0.0         # dropout rate on this layer's output (0: no dropout)
+    keep: np.ndarray | None = None  # 1.0 where a unit was kept, 0.0 where dropped (None: no dropout)
+    #: the optimizer's state for W and b at the update phase, by name: for momentum/nesterov
+    #: "v_before", "v"; adagrad/rmsprop "c_before", "c"; adam "m_before", "v_before", "m", "v",
+    #: "m_hat", "v_hat" (empty for sgd, or before the update).
+    state_W: dict[str, np.ndarray] = field(default_factory=dict)
+    state_b: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def drop_scale(self) -> float:
+        """1/(1 − rate): how much a kept unit is scaled up (inverted dropout)."""
+        return 1.0 / (1.0 - self.drop_rate)
 
 
 @dataclass
@@ -37,6 +57,25 @@ class StepTrace:
     loss: float
     learning_rate: float
     layers: list[LayerTrace] = field(default_factory=list)
+    loss_name: str = ""
+    from_logits: bool = False
+    #: the output's dL/dz came from the fused rule dℓ/dz = p − y (cross-entropy with its
+    #: matching sigmoid/softmax, or on logits), not from dL/da ⊙ f′(z)
+    fused: bool = False
+    divisor: float = 1.0       # D in L = Σᵢ ℓᵢ / D
+    sample_loss: np.ndarray | None = None   # ℓᵢ for each row of the batch
+    probs: np.ndarray | None = None         # probabilities beside the logits (from_logits only)
+    input_drop_rate: float = 0.0            # dropout on the network's inputs
+    input_keep: np.ndarray | None = None
+    regularization: str = "none"
+    regularization_rate: float = 0.0
+    optimizer: str = ""
+    optimizer_options: dict[str, float] = field(default_factory=dict)
+    optimizer_t: int = 0       # the optimizer's update count after this step (adam's t)
+
+    def per_sample(self, share: np.ndarray | float) -> np.ndarray | float:
+        """A sample's share of a batch gradient (a row of dA or dZ) as its own dℓᵢ/d(·)."""
+        return share * self.divisor
 
 
 @dataclass

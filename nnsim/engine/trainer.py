@@ -12,7 +12,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..kernels import catalogue as lay
-from ..kernels import get_backend
+from ..kernels import get_backend, npmath
+from . import activations
 from . import losses as losses_mod
 from . import regularizers as reg_mod
 from .errors import DivergenceError
@@ -393,46 +394,104 @@ class Trainer:
         n = min(self._batch_size, self.n_train - p0)
         P_before = net.P.copy()
         loss = float(self._run(1, apply=False)[0])
-        tr = self._build_trace(order[p0:p0 + n].copy(), loss, P_before, n)
+        tr = self._build_trace(order[p0:p0 + n].copy(), loss, P_before, n, U, p0)
         L = net.n_dense
         for l in range(L):
             yield Phase("forward", l, tr)
         yield Phase("loss", None, tr)
         for l in range(L - 1, -1, -1):
             yield Phase("backward", l, tr)
+        s1_before, s2_before = opt.s1.copy(), opt.s2.copy()
         self.cfg[lay.CFG_T] = self.kernels.optimizer_update(
             opt.code, self._hp, opt.t, net.P, net.G, opt.s1, opt.s2)
         opt.t = int(self.cfg[lay.CFG_T])
+        tr.optimizer_t = opt.t
         delta = net.P - P_before
         for sl in net.param_slices():
             setattr(tr.layers[sl.layer], f"update_{sl.key}",
                     delta[sl.start:sl.stop].reshape(sl.shape).copy())
+            setattr(tr.layers[sl.layer], f"state_{sl.key}",
+                    self._optimizer_state(sl, s1_before, s2_before))
         self._advance(1, np.array([loss]))
         self._walk_record = self._finish_epoch_if_done()
         yield Phase("update", None, tr)
 
-    def _build_trace(self, idx: np.ndarray, loss: float, P: np.ndarray, n: int) -> StepTrace:
+    def _build_trace(self, idx: np.ndarray, loss: float, P: np.ndarray, n: int,
+                     U: np.ndarray, p0: int) -> StepTrace:
         net = self.net
         offs, region, ws = self.offs, self.region, self.ws
+        opt = self.optimizer
         tr = StepTrace(epoch=self.epoch + 1, batch=self.batch + 1, step=self.step + 1,
                        indices=idx, y=self.y_train[idx].copy(), loss=loss,
-                       learning_rate=self.learning_rate)
+                       learning_rate=self.learning_rate, loss_name=self.loss.name,
+                       from_logits=self.from_logits,
+                       fused=lay.fused_output(self.loss.code, self.from_logits,
+                                              int(net.layi[net.n_dense, lay.ACT])),
+                       divisor=losses_mod.batch_divisor(self.loss.code, n),
+                       regularization=self.reg_name, regularization_rate=float(self.reg_rate),
+                       optimizer=opt.name, optimizer_options=dict(opt.options), optimizer_t=opt.t)
 
         def block(r: int, s: int, d: int) -> np.ndarray:
             start = r * region + offs[s]
             return ws[start:start + n * d].reshape(n, d).copy()
 
+        def kept(row: int, units: int) -> tuple[float, np.ndarray | None]:
+            """The dropout rate on layer-table row `row` and its 0/1 keep mask for the batch."""
+            rate = float(net.layf64[row, lay.DROP])
+            if rate <= 0.0 or not U.size:
+                return 0.0, None
+            c = int(net.layi[row, lay.UCOL])
+            return rate, (U[p0:p0 + n, c:c + units] >= rate).astype(np.float64)
+
+        tr.input_drop_rate, tr.input_keep = kept(0, net.input_dim)
         tensors = {(sl.layer, sl.key): sl for sl in net.param_slices()}
+        L = net.n_dense
         for l, layer in enumerate(net.dense):
             W, b = tensors[l, "W"], tensors[l, "b"]
             fi, u = W.shape
-            tr.layers.append(LayerTrace(
+            lt = LayerTrace(
                 index=l, position=net.dense_positions[l], activation=layer.activation,
                 a_in=block(0, l, fi), z=block(1, l + 1, u), a=block(0, l + 1, u),
                 W=P[W.start:W.stop].reshape(W.shape).copy(), b=P[b.start:b.stop].copy(),
                 dA=block(2, l + 1, u), dZ=block(3, l + 1, u),
-                dW=net.G[W.start:W.stop].reshape(W.shape).copy(), db=net.G[b.start:b.stop].copy()))
+                dW=net.G[W.start:W.stop].reshape(W.shape).copy(), db=net.G[b.start:b.stop].copy(),
+                alpha=float(net.layf64[l + 1, lay.ALPHA]))
+            rate, keep = kept(l + 1, u) if l < L - 1 else (0.0, None)
+            lt.fz = lt.a.copy()
+            if keep is not None:      # f(z) before dropout: a/scale where kept, f(z) where dropped
+                lt.drop_rate, lt.keep = rate, keep
+                fz = activations.get(layer.activation).fn(lt.z.astype(np.float64), lt.alpha)
+                lt.fz = np.where(keep > 0, lt.a * (1.0 - rate), fz).astype(lt.a.dtype)
+            tr.layers.append(lt)
+        out = tr.layers[-1]
+        if self.from_logits:
+            z = out.z.astype(np.float64)
+            tr.probs = (npmath.sigmoid(z) if self.loss.code == lay.BCE else npmath.softmax(z))
+        with np.errstate(all="ignore"):
+            o, y = out.a.astype(np.float64), tr.y.astype(np.float64)
+            tr.sample_loss = np.array([self.loss.value(o[i:i + 1], y[i:i + 1], self.from_logits)
+                                       for i in range(n)])
         return tr
+
+    def _optimizer_state(self, sl, s1_before: np.ndarray, s2_before: np.ndarray) -> dict[str, np.ndarray]:
+        """The optimizer's state for one tensor around this step's update, by name (see
+        `LayerTrace.state_W`)."""
+        opt = self.optimizer
+
+        def part(v: np.ndarray) -> np.ndarray:
+            return v[sl.start:sl.stop].reshape(sl.shape).astype(np.float64)
+
+        code = opt.code
+        if code in (lay.MOMENTUM, lay.NESTEROV):
+            return {"v_before": part(s1_before), "v": part(opt.s1)}
+        if code in (lay.ADAGRAD, lay.RMSPROP):
+            return {"c_before": part(s1_before), "c": part(opt.s1)}
+        if code == lay.ADAM:
+            b1, b2, t = opt.options["beta1"], opt.options["beta2"], opt.t
+            m, v = part(opt.s1), part(opt.s2)
+            return {"m_before": part(s1_before), "v_before": part(s2_before), "m": m, "v": v,
+                    "m_hat": m / (1.0 - b1 ** t), "v_hat": v / (1.0 - b2 ** t)}
+        return {}
 
     # -- divergence ------------------------------------------------------------------------
     def _diagnose(self, order: np.ndarray, U: np.ndarray, err: int, err_layer: int) -> DivergenceError:
