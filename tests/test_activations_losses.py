@@ -133,7 +133,19 @@ def test_loss_kernel_matches_reference(name: str, logits: bool, out_act: str, rn
     out = z if logits else a
     assert np.isclose(value, loss.value(out, y, logits), rtol=1e-12)
     np.testing.assert_allclose(da, loss.gradient(out, y, logits), rtol=1e-9, atol=1e-12)
-    if fused:  # the fused (p − y)/norm equals the chain rule through the output activation
-        chain = da if logits else act.backward(z, a, loss.gradient(out, y, logits))
-        if not logits:
+    # Cross-entropy on logits, or with its own link (sigmoid for binary, softmax for
+    # categorical), takes the fused rule dL/dz = (p − y)/norm, p = link(z); worked out here.
+    binary = name == "binary_crossentropy"
+    link = "sigmoid" if binary else "softmax"
+    assert fused == ("crossentropy" in name and (logits or out_act == link))
+    if fused:
+        if binary:
+            p, norm = 1.0 / (1.0 + np.exp(-z)), z.size             # mean over samples and outputs
+        else:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            p, norm = e / e.sum(axis=1, keepdims=True), z.shape[0]  # mean over samples
+        onehot = np.eye(shape[1])[y[:, 0].astype(int)] if "sparse" in name else y
+        np.testing.assert_allclose(dz, (p - onehot) / norm, rtol=1e-9, atol=1e-12)
+        if not logits:  # and it equals the chain rule through the output activation
+            chain = act.backward(z, a, loss.gradient(out, y, logits))
             np.testing.assert_allclose(dz, chain, rtol=1e-7, atol=1e-10)
