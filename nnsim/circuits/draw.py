@@ -17,7 +17,6 @@ for every cell, what it belongs to (a box, a wire), so the app can colour it.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,20 +33,6 @@ _LINES = {
     _U | _D | _R: "├", _U | _D | _L: "┤", _D | _L | _R: "┬", _U | _L | _R: "┴",
     _U | _D | _L | _R: "┼", _L: "─", _R: "─", _U: "│", _D: "│",
 }
-
-
-def printable(text: str, newlines: bool = False) -> str:
-    """User text (names, the expression, lesson text) without control characters: tabs become
-    spaces, other control and format characters are dropped (newlines kept if asked)."""
-    out = []
-    for ch in text:
-        if ch == "\n" and newlines:
-            out.append(ch)
-        elif ch == "\t" or (ch in "\r\n" and not newlines):
-            out.append(" ")
-        elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
-            out.append(ch)
-    return "".join(out)
 
 
 def fit(value: float | None, width: int) -> str:

@@ -20,11 +20,12 @@ from rich.text import Text
 
 from nnsim.atomic import atomic_write_text
 from nnsim.circuits import Circuit, compare, numerical_gradients, tug
-from nnsim.circuits.draw import draw_text, printable
+from nnsim.circuits.draw import draw_text
 from nnsim.scenarios import load_scenario
 from nnsim.scenarios.circuit import CircuitScenario, is_circuit
 from nnsim.scenarios.circuit_goals import circuit_goal_texts, evaluate_circuit_goals
 from nnsim.scenarios.goals import GoalResult
+from nnsim.textsafe import clean_line
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_path, mark, stdout_console
 
@@ -43,12 +44,12 @@ def _load(path: Path) -> CircuitScenario:
 
 
 def _title(console: Console, scenario: CircuitScenario, path: Path) -> None:
-    console.print(Text(f"{printable(scenario.meta.name)} ({printable(str(path))})", style="bold"))
+    console.print(Text(f"{clean_line(scenario.meta.name)} ({clean_line(str(path))})", style="bold"))
 
 
 def _where(spec) -> str:
     if spec.expression is not None:
-        return "expression: " + printable(spec.expression)
+        return "expression: " + clean_line(spec.expression)
     return f"nodes: {len(spec.nodes or [])} gates given one by one ([[circuit.nodes]])"
 
 
@@ -62,10 +63,10 @@ def check_command(args: argparse.Namespace) -> int:
     c = scenario.build()
     c.forward()
     c.backward()
-    console.print(Text(f"{printable(str(path))}: valid circuit scenario", style="green"))
-    console.print(Text(f'Circuit: "{printable(scenario.meta.name)}"', style="bold"))
+    console.print(Text(f"{clean_line(str(path))}: valid circuit scenario", style="green"))
+    console.print(Text(f'Circuit: "{clean_line(scenario.meta.name)}"', style="bold"))
     if scenario.meta.description.strip():
-        console.print(Text(printable(first_sentence(scenario.meta.description, limit=200)), style="italic"))
+        console.print(Text(clean_line(first_sentence(scenario.meta.description, limit=200)), style="italic"))
     console.print(Text(_where(spec)))
     inputs = ", ".join(f"{k} = {v:g}" for k, v in spec.inputs.items())
     console.print(Text(f"inputs: {inputs}" + (f" (fixed: {', '.join(spec.fixed)})" if spec.fixed else "")))
@@ -173,7 +174,7 @@ def run_command(args: argparse.Namespace) -> int:
         doc = state(c, h, outputs[1:]) if broke is None else _partial(c, outputs[1:])
         doc["initial"] = initial
         atomic_write_text(history, json.dumps(doc, indent=1, allow_nan=False) + "\n")
-        console.print(Text(f"History written to {printable(str(history))} (initial and final state, "
+        console.print(Text(f"History written to {clean_line(str(history))} (initial and final state, "
                            f"{len(outputs) - 1} steps)."))
     results = evaluate_circuit_goals(scenario.goals, outputs, gradcheck)
     if broke is not None and not results:

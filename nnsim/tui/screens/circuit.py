@@ -15,9 +15,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from nnsim.circuits.draw import printable
 from nnsim.scenarios.circuit import CircuitScenario
 from nnsim.scenarios.circuit_goals import circuit_goal_texts
+from nnsim.textsafe import clean, clean_line
 
 from ..circuit_lab import CircuitLab
 from ..widgets.circuit_card import compare_text, gate_card, n4, numerical_table
@@ -99,7 +99,7 @@ class CircuitScreen(Screen[None]):
                 text.append(" ✓" if g.met else " ✗", style="bold green" if g.met else "bold red")
         if self.notice:
             text.append(f" · {self.notice}", style="italic")
-        text.append(f" · {printable(lab.scenario.meta.name)}", style="dim")
+        text.append(f" · {clean_line(lab.scenario.meta.name)}", style="dim")
         return text
 
     def pane_text(self) -> Text:
@@ -115,7 +115,7 @@ class CircuitScreen(Screen[None]):
     def lesson_text(self) -> Text:
         s = self.lab.scenario
         text = Text()
-        text.append(printable(s.meta.name) + "\n\n", style="bold")
+        text.append(clean_line(s.meta.name) + "\n\n", style="bold")
         goals = self.lab.goals()
         texts = circuit_goal_texts(s.goals)
         if texts:
@@ -124,7 +124,7 @@ class CircuitScreen(Screen[None]):
                 text.append("✓ " if g.met else "✗ ", style="bold green" if g.met else "bold red")
                 text.append(t + "\n")
             text.append("\n")
-        text.append(printable(reflow(s.meta.description), newlines=True) or "(no description)")
+        text.append(clean(reflow(s.meta.description)) or "(no description)")
         return text
 
     # -- actions -------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def circuit_preview(scenario: CircuitScenario) -> Text:
     text = Text()
     text.append("Circuit  ", style="bold cyan")
     if spec.expression is not None:
-        text.append(printable(spec.expression) + "\n")
+        text.append(clean_line(spec.expression) + "\n")
     else:
         text.append(f"{len(spec.nodes or [])} gates, given one by one\n")
     text.append("Inputs   ", style="bold cyan")

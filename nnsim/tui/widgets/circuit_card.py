@@ -12,8 +12,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from nnsim.circuits import Circuit, Contribution, MethodRun, Numerical, Walk
-from nnsim.circuits.draw import printable
 from nnsim.circuits.ops import local_formula
+from nnsim.textsafe import clean_line
 
 
 def n4(v: float | None) -> str:
@@ -38,7 +38,7 @@ def gate_card(c: Circuit, walk: Walk, i: int, step: float, direction: str,
     if c.nodes[i].is_input:
         return _input_card(c, walk, i, step, direction, numerical, h, fixed)
     node, op = c.nodes[i], c.op(i)
-    names = [printable(a) for a in c.arg_names(i)]
+    names = [clean_line(a) for a in c.arg_names(i)]
     text = Text()
     text.append(f"{node.name} = {op.written(names)}", style="bold")
     text.append(f"   {op.rule}\n", style="italic")
