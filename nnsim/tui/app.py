@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 from textual.app import App
@@ -9,6 +11,7 @@ from textual.binding import Binding
 
 from nnsim.scenarios import Scenario, ScenarioError
 from nnsim.scenarios.circuit import scenario_kind
+from nnsim.textsafe import clean_line
 
 from .controller import Lab
 from .screens import (
@@ -24,6 +27,9 @@ class NnsimApp(App[int]):
     CSS_PATH = "nnsim.tcss"
     TITLE = "nnsim"
     ENABLE_COMMAND_PALETTE = False
+    #: Whether SIGINT / SIGTERM end the app (exit status 130 / 143, the terminal restored);
+    #: run_app sets it, tests driving the app with Pilot leave the test runner's handlers alone.
+    handle_signals = False
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
@@ -44,6 +50,8 @@ class NnsimApp(App[int]):
         self.warm_seconds: float | None = None
 
     def on_mount(self) -> None:
+        if self.handle_signals:
+            self._handle_signals()
         circuit = self.path is not None and scenario_kind(self.path) == "circuit"
         if self.warmup and not circuit:     # a circuit needs no kernels
             self.push_screen(LoadingScreen(), callback=self._warmed)
@@ -108,10 +116,26 @@ class NnsimApp(App[int]):
 
         self.push_screen(OpenDialog(self.work_dir), callback=opened)
 
+    def _handle_signals(self) -> None:
+        """`kill -INT` / `kill -TERM` end the app like q does, so the terminal leaves the
+        alternate screen and mouse tracking, with the exit status a shell expects (128 + signal)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.exit, None, 128 + int(sig))
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, not the main thread
+                pass
+
     def action_svg(self) -> None:
-        """Save an SVG screenshot of the screen in the working folder."""
-        path = self.save_screenshot(path=str(self.work_dir))
-        self.notify(f"Saved {path}", title="Screenshot")
+        """Save an SVG screenshot of the screen in the working folder (a notice if it cannot)."""
+        try:
+            path = self.save_screenshot(path=str(self.work_dir))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.notify(clean_line(f"Could not save a screenshot in {self.work_dir}: {reason}"),
+                        title="Screenshot", severity="error", markup=False)
+            return
+        self.notify(clean_line(f"Saved {path}"), title="Screenshot", markup=False)
 
     def action_gallery(self) -> None:
         """Back from a workspace to the gallery."""
@@ -125,5 +149,6 @@ class NnsimApp(App[int]):
 def run_app(path: str | None = None) -> int:
     """Run the app (`nnsim` → gallery, `nnsim FILE` → that file's workspace); the exit status."""
     app = NnsimApp(path)
+    app.handle_signals = True
     app.run()
     return int(app.return_code or 0)

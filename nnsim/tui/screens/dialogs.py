@@ -15,6 +15,8 @@ from textual.widgets import Button, DirectoryTree, Input, Static
 
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 from nnsim.scenarios import Problem
+from nnsim.textsafe import clean
+from nnsim.usertext import user_text
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -25,13 +27,13 @@ class ErrorDialog(ModalScreen[None]):
     def __init__(self, source: str, problems: Sequence[Problem | str]) -> None:
         super().__init__()
         self.source = source
-        self.problems = [str(p) for p in problems]
+        self.problems = [clean(p) for p in problems]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box", classes="dialog"):
             n = len(self.problems)
-            yield Static(f"Cannot open {self.source}: {n} problem{'s' if n != 1 else ''}",
-                         classes="dialog-title")
+            yield Static(user_text(f"Cannot open {self.source}: {n} problem{'s' if n != 1 else ''}",
+                                   one_line=True), classes="dialog-title")
             with VerticalScroll(id="error-list"):
                 for p in self.problems:
                     yield Static(Text("• " + p), classes="problem")
@@ -79,7 +81,11 @@ class GradCheckDialog(ModalScreen[None]):
 
 
 class TomlTree(DirectoryTree):
-    """A directory tree that lists folders and scenario files only."""
+    """A directory tree that lists folders and scenario files only; names are shown as text
+    (Textual's tree would read a file name such as `[b]x[/b].toml` as markup)."""
+
+    def process_label(self, label: str | Text) -> Text:
+        return super().process_label(user_text(label, one_line=True) if isinstance(label, str) else label)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".")

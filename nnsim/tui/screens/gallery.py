@@ -16,6 +16,8 @@ from textual.widgets.option_list import Option
 from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
 from nnsim.scenarios.goals import goal_texts
 from nnsim.scenarios.circuit import is_circuit
+from nnsim.textsafe import clean, clean_line
+from nnsim.usertext import user_text
 
 from ..session import builtin_lessons, demo_scenario, local_scenarios
 from .circuit import circuit_preview
@@ -56,21 +58,22 @@ def network_line(s: Scenario) -> str:
 
 
 def preview_text(entry: Entry) -> Text:
-    """Description, network, data and training of a scenario (or its problems)."""
+    """Description, network, data and training of a scenario (or its problems); user text is
+    shown as text (control characters dropped, never read as markup)."""
     text = Text()
     if entry.scenario is None:
-        text.append(f"{entry.label}\n\n", style="bold red")
+        text.append(clean_line(entry.label) + "\n\n", style="bold red")
         problems = entry.error.problems if entry.error else []
         text.append(f"{len(problems)} problem(s); enter shows them all:\n", style="red")
         for p in problems[:8]:
-            text.append(f"• {p}\n")
+            text.append(f"• {clean_line(p)}\n")
         return text
     s = entry.scenario
-    text.append(s.meta.name + "\n", style="bold")
-    name = entry.path.name if entry.path else "the demo"
+    text.append(clean_line(s.meta.name) + "\n", style="bold")
+    name = clean_line(entry.path.name) if entry.path else "the demo"
     where = f"built-in lesson · {name}" if entry.builtin else f"in this folder · {name}"
     text.append(where + "\n\n", style="dim")
-    text.append(reflow(s.meta.description) + "\n\n")
+    text.append(clean(reflow(s.meta.description)) + "\n\n")
     if is_circuit(s):
         return text.append_text(circuit_preview(s))
     d, t = s.data, s.training
@@ -122,11 +125,12 @@ class GalleryScreen(Screen[None]):
         local = [load_entry(p) for p in local_scenarios(self.work_dir)]
         self.entries = builtins + local
         options: list[Option | None] = [Option(Text("Lessons", style="bold"), disabled=True)]
-        options += [Option(e.label, id=f"e{i}") for i, e in enumerate(builtins)]
+        options += [Option(user_text(e.label, one_line=True), id=f"e{i}") for i, e in enumerate(builtins)]
         if local:
-            options += [None, Option(Text(f"In {self.work_dir.name or self.work_dir}/", style="bold"),
-                                     disabled=True)]
-            options += [Option(f"{e.label}  ({e.path.name if e.path else ''})", id=f"e{len(builtins) + i}")
+            options += [None, Option(user_text(f"In {self.work_dir.name or self.work_dir}/", style="bold",
+                                               one_line=True), disabled=True)]
+            options += [Option(user_text(f"{e.label}  ({e.path.name if e.path else ''})", one_line=True),
+                               id=f"e{len(builtins) + i}")
                         for i, e in enumerate(local)]
         ol = self.query_one(OptionList)
         ol.clear_options()

@@ -11,6 +11,8 @@ from nnsim.engine import DivergenceError
 
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
+from nnsim.usertext import user_text
+
 from ..controller import Frame, Lab
 from ..timeline import Snapshot, changes
 
@@ -60,8 +62,8 @@ class LessonPanel(VerticalScroll):
 
     def show(self, lab: Lab) -> None:
         s = lab.scenario
-        self.query_one("#lesson-title", Static).update(Text(s.meta.name, style="bold"))
-        self.query_one("#lesson-text", Static).update(reflow(s.meta.description) or "(no description)")
+        self.query_one("#lesson-title", Static).update(user_text(s.meta.name, style="bold", one_line=True))
+        self.query_one("#lesson-text", Static).update(user_text(reflow(s.meta.description) or "(no description)"))
         self.show_goals(lab)
 
     def show_goals(self, lab: Lab) -> None:

@@ -17,6 +17,9 @@ from textual.widgets import Footer, Input, Select, Static, TabbedContent, TabPan
 
 from nnsim.engine import DivergenceError
 
+from nnsim.textsafe import clean
+from nnsim.usertext import user_text
+
 from ..controller import Lab
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from .dialogs import GradCheckDialog
@@ -171,7 +174,11 @@ class WorkspaceScreen(Player):
         self._redraw(force=True)
 
     def notice(self, text: str | Text, error: bool = False) -> None:
-        """One line above the status bar (hidden when empty)."""
+        """One line above the status bar (hidden when empty). Shown as text: a string is never
+        read as markup, and control characters are dropped (it may quote a file or a name)."""
+        if isinstance(text, str) or clean(text.plain) != text.plain:
+            text = user_text(text if isinstance(text, str) else text.plain,
+                             style="" if isinstance(text, str) else text.style)
         box = self.query_one("#notice", Static)
         if str(text) == self._notice:
             return
@@ -199,7 +206,8 @@ class WorkspaceScreen(Player):
     def _model_changed(self, event: ModelPanel.Changed) -> None:
         self.notice(Text(event.outcome.message, style="yellow" if event.outcome.reinitialised else ""))
         if event.outcome.reinitialised:
-            self.notify(event.outcome.message, title="Weights re-initialised", severity="warning")
+            self.notify(clean(event.outcome.message), title="Weights re-initialised", severity="warning",
+                        markup=False)
         self.refresh_all()
 
     # -- the play worker -----------------------------------------------------------------------------
