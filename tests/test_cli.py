@@ -17,6 +17,8 @@ import pytest
 import nnsim.scenarios.library as library
 from nnsim.scenarios.library import builtin_lessons, first_sentence, scan_lessons
 from nnsim.cli.main import main
+from nnsim.scenarios import load_scenario
+from nnsim.scenarios.build import build_session
 
 DATA = Path(__file__).parent / "data" / "cli"
 GOOD = DATA / "three_four_two.toml"          # 3 -> 4 -> 2, 26 parameters, reaches its goal
@@ -177,6 +179,20 @@ def test_run_without_a_test_set_leaves_the_test_columns_out(capsys, tmp_path) ->
         assert all(r["test_loss"] == "" for r in csv.DictReader(fh))
 
 
+def first_batch_loss(path: Path) -> float:
+    """The loss of the first mini-batch `nnsim run path` trains, worked out here in NumPy from the
+    initial weights and that batch's rows, for a 3-4-2 tanh/softmax net with sparse CE."""
+    trainer = build_session(load_scenario(path)).trainer
+    w = {k: v.astype(np.float64) for k, v in trainer.net.get_weights().items()}
+    _, trace, _ = trainer.step_batch(trace=True)
+    x = trainer.x_train[trace.indices].astype(np.float64)
+    labels = trainer.y_train[trace.indices, 0].astype(int)
+    logits = np.tanh(x @ w["layer0.W"] + w["layer0.b"]) @ w["layer1.W"] + w["layer1.b"]
+    logp = logits - logits.max(axis=1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), labels].mean())
+
+
 def test_history_json(capsys, tmp_path) -> None:
     out_file = tmp_path / "h.json"
     code, out, _ = run_cli(capsys, "run", GOOD, "--epochs", "4", "--history", out_file, "--quiet")
@@ -187,9 +203,10 @@ def test_history_json(capsys, tmp_path) -> None:
                                       "test_accuracy", "learning_rate", "seconds"]
     assert [r["epoch"] for r in doc["epochs"]] == [1, 2, 3, 4]
     assert doc["epochs"][0]["learning_rate"] == pytest.approx(0.03)
+    first = pytest.approx(first_batch_loss(GOOD), rel=1e-5)  # worked out independently
     # 100 training samples in batches of 10
     assert len(doc["batches"]) == 4 * 10
-    assert doc["batches"][0] == {"epoch": 1, "batch": 1, "loss": doc["batches"][0]["loss"]}
+    assert doc["batches"][0] == {"epoch": 1, "batch": 1, "loss": first}
     assert doc["batches"][-1]["epoch"] == 4 and doc["batches"][-1]["batch"] == 10
     assert all(np.isfinite(b["loss"]) for b in doc["batches"])
     assert doc["metric"] == "accuracy" and doc["diverged"] is False
