@@ -15,9 +15,10 @@ from nnsim.textsafe import clean_line
 
 from .controller import Lab
 from .screens import (
-    ErrorDialog, GalleryScreen, HelpScreen, LoadingScreen, OpenDialog, WorkspaceScreen,
+    ErrorDialog, GalleryScreen, HelpScreen, OpenDialog, WorkspaceScreen,
 )
 from .session import Session, build_session, load_session
+from .warmup import Warmup
 from .screens.circuit import CircuitScreen, open_circuit
 
 
@@ -41,25 +42,20 @@ class NnsimApp(App[int]):
                  lesson_dir: str | Path | None = None, warmup: bool = True) -> None:
         """`path`: open this scenario at once; `work_dir`: the folder listed in the gallery and
         where `s` saves (default: the current folder); `lesson_dir`: the built-in lessons'
-        folder (default: the package's); `warmup`: show the kernel loading screen first."""
+        folder (default: the package's); `warmup`: prepare the kernels in the background from
+        the start (else they compile on first use)."""
         super().__init__()
         self.lesson_dir = Path(lesson_dir) if lesson_dir is not None else None
         self.path = Path(path) if path is not None else None
         self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
-        self.warmup = warmup
-        self.warm_seconds: float | None = None
+        self.kernels = Warmup() if warmup else None
 
     def on_mount(self) -> None:
         if self.handle_signals:
             self._handle_signals()
         circuit = self.path is not None and scenario_kind(self.path) == "circuit"
-        if self.warmup and not circuit:     # a circuit needs no kernels
-            self.push_screen(LoadingScreen(), callback=self._warmed)
-        else:
-            self._start()
-
-    def _warmed(self, seconds: float | None) -> None:
-        self.warm_seconds = seconds
+        if self.kernels is not None and not circuit:     # a circuit needs no kernels
+            self.kernels.start("float32")
         self._start()
 
     def _start(self) -> None:
@@ -95,7 +91,7 @@ class NnsimApp(App[int]):
         return True
 
     def open_session(self, session: Session) -> None:
-        screen = WorkspaceScreen(Lab(session, self.work_dir))
+        screen = WorkspaceScreen(Lab(session, self.work_dir, kernels=self.kernels))
         if isinstance(self.screen, (WorkspaceScreen, CircuitScreen)):
             self.switch_screen(screen)
         else:
@@ -107,7 +103,7 @@ class NnsimApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_open(self) -> None:
-        if isinstance(self.screen, (OpenDialog, LoadingScreen)):
+        if isinstance(self.screen, OpenDialog):
             return
 
         def opened(path: Path | None) -> None:

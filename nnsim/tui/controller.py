@@ -23,6 +23,7 @@ from nnsim.scenarios import Scenario, save_scenario
 from .pacing import CHUNK_SECONDS, RateMeter
 from .session import Session, slug
 from .timeline import Snapshot, Timeline
+from .warmup import Warmup
 
 #: Training speeds for `+`/`-`, in mini-batches per second; None means as fast as possible.
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, None)
@@ -83,8 +84,12 @@ def phases_of(trace: StepTrace) -> list[Phase]:
 class Lab:
     """One scenario being trained in the workspace."""
 
-    def __init__(self, session: Session, work_dir: Path | None = None) -> None:
+    def __init__(self, session: Session, work_dir: Path | None = None,
+                 kernels: Warmup | None = None) -> None:
         self.session = session
+        self.kernels = kernels               # background kernel preparation (None: on first use)
+        if kernels is not None:
+            kernels.start(self.dtype)
         self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
         self.lock = threading.RLock()
         self.timeline = Timeline()
@@ -104,6 +109,19 @@ class Lab:
         self._view_src: Network | None = None
 
     # -- accessors -------------------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        return str(self.session.trainer.net.dtype)
+
+    def kernels_ready(self) -> bool:
+        """True once the kernels this lesson needs are compiled or loaded (training calls made
+        before then would compile them in the calling thread)."""
+        return self.kernels is None or self.kernels.ready(self.dtype)
+
+    def kernels_status(self) -> str:
+        """What is being prepared, for the status bar ('' once ready)."""
+        return "" if self.kernels is None else self.kernels.status(self.dtype)
+
     @property
     def trainer(self) -> Trainer:
         return self.session.trainer
@@ -247,8 +265,11 @@ class Lab:
         With `stop_at_end`, never past the lesson's last epoch (unless `past_end` was chosen):
         the frame says `finished` when it gets there.
 
-        Raises DivergenceError (recorded in `diverged`) when training goes non-finite.
+        Raises DivergenceError (recorded in `diverged`) when training goes non-finite. Waits
+        (outside the lock) for the kernels on a first launch.
         """
+        if self.kernels is not None:
+            self.kernels.wait(self.dtype)
         with self.lock:
             self.cursor = None
             self._finish_walk()

@@ -1,15 +1,21 @@
-"""Warm the Numba kernels before the first workspace opens. Imports no textual.
+"""Compile (first launch) or load (later launches) the Numba kernels in the background, one named
+piece at a time, so the app shows the gallery and the lesson at once. Imports no textual.
 
-The first launch compiles them (tens of seconds); later launches load them from Numba's cache
-(`cache=True`), which takes well under a second. Each step trains or predicts with a tiny
-float32 network so the exact type signatures the app uses are compiled or loaded.
+Numba compiles a kernel on its first call for each dtype and caches the machine code on disk
+(`cache=True`); the first launch of the app therefore compiles the dense kernels, 5-10 s on a
+2-core machine. `Warmup` does it in a daemon thread, in steps whose names the app shows
+("preparing the kernels: 4/7 loss and output gradient"), and only for the dtypes the opened
+lessons use: float32 at start-up, float64 when a float64 lesson opens. The prediction kernel
+comes early (the boundary view needs it); the fused training loop comes last. Later launches
+load everything from the cache in about half a second.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -25,48 +31,130 @@ class WarmStep:
     from_cache: bool    # loaded rather than compiled
 
 
+def _pieces(dtype: np.dtype) -> list[tuple[str, Callable[[], None]]]:
+    """(label, call) for each piece, in an order where every piece's callees come first; the
+    calls use the exact argument types the trainer uses, so nothing compiles twice."""
+    from nnsim.engine import Dense, Network, Trainer
+    from nnsim.kernels import catalogue as cat
+    from nnsim.kernels import cpu
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 2))
+    y = (x[:, :1] > 0).astype(np.float64)
+    net = Network(2, [Dense(3, activation="tanh"), Dense(1, activation="sigmoid")],
+                  dtype=str(dtype))
+    tr = Trainer(net, x, y, x, y, loss="binary_crossentropy", batch_size=4)
+    i0 = np.int64(0)
+    one = np.int64(1)
+    f = np.zeros(4, dtype=dtype)
+    U = np.zeros((0, 0), dtype=dtype)
+    Y = np.zeros((1, 1))
+    order = np.zeros(1, dtype=np.int64)
+    alpha = dtype.type(0.0)
+
+    def products() -> None:
+        for mm in (cpu._mm, cpu._mm_tn, cpu._mm_nt):
+            mm(f, i0, f, i0, f, i0, one, one, one)
+
+    def activations() -> None:
+        cpu._act_fwd(i0, alpha, f, i0, f, i0, one, one)
+        # a hidden layer's call (the output layer's, with literal zeros, compiles with the loop)
+        cpu._act_bwd(i0, alpha, f, i0, f, i0, f, i0, f, i0, one, one, alpha, U, i0, i0)
+
+    def loss() -> None:
+        cpu._loss_delta(np.int64(cat.MSE), False, i0, f, i0, f, i0, f, i0, f, i0, one, one,
+                        Y, order, i0)
+
+    def optimizer() -> None:
+        opt = tr.optimizer
+        cpu.optimizer_update(np.int64(opt.code), tr._hp, np.int64(0), f.copy(), f, opt.s1[:4].copy(),
+                             opt.s2[:4].copy())
+
+    return [
+        ("matrix products", products),
+        ("activations and their derivatives", activations),
+        ("prediction (forward pass)", lambda: tr.predict(x[:3])),
+        ("loss and output gradient", loss),
+        ("optimizer updates", optimizer),
+        ("training loop", lambda: tr.play(2)),
+        ("stepper", lambda: tr.step_batch(trace=True)),
+    ]
+
+
 def _cache_hits() -> int:
+    from numba.core.registry import CPUDispatcher
+
     from nnsim.kernels import cpu
     total = 0
-    for name in ("train_batches", "optimizer_update", "predict"):
-        stats = getattr(getattr(cpu, name, None), "stats", None)
-        if stats is not None:
-            total += sum(stats.cache_hits.values())
+    for value in vars(cpu).values():
+        if isinstance(value, CPUDispatcher):
+            total += sum(value.stats.cache_hits.values())
     return total
 
 
-def warm_steps() -> Iterator[WarmStep]:
-    """Compile or load each kernel the app uses, yielding after each one."""
-    steps: list[tuple[str, Callable[[], None]]] = []
-    state: dict[str, object] = {}
+class Warmup:
+    """Background compilation of the kernels for each dtype, with progress for the app."""
 
-    def load() -> None:
-        import nnsim.kernels.cpu  # noqa: F401  (imports numba)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done: dict[str, threading.Event] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self.steps: list[WarmStep] = []
+        self.current: str | None = None       # what is compiling now ("3/7: loss ...")
+        self.error: str | None = None
+        self.on_step: Callable[[WarmStep], None] | None = None   # called from the thread
 
-    def trainer() -> None:
-        from nnsim.engine import Dense, Network, Trainer
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(8, 2))
-        y = (x[:, :1] > 0).astype(np.float64)
-        net = Network(2, [Dense(3, activation="tanh"), Dense(1, activation="sigmoid")])
-        tr = Trainer(net, x, y, x, y, loss="binary_crossentropy", batch_size=4)
-        tr.play(2)
-        state["trainer"] = tr
+    def start(self, dtype: str = "float32") -> None:
+        """Begin preparing `dtype`'s kernels in a daemon thread (once)."""
+        with self._lock:
+            if dtype in self._threads:
+                return
+            self._done[dtype] = threading.Event()
+            t = threading.Thread(target=self._run, args=(dtype,), daemon=True,
+                                 name=f"nnsim-warmup-{dtype}")
+            self._threads[dtype] = t
+        t.start()
 
-    def stepper() -> None:
-        tr = state["trainer"]
-        tr.step_batch(trace=True)  # type: ignore[attr-defined]
+    def ready(self, dtype: str = "float32") -> bool:
+        event = self._done.get(dtype)
+        return event is not None and event.is_set()
 
-    def predict() -> None:
-        tr = state["trainer"]
-        tr.predict(np.zeros((3, 2)))  # type: ignore[attr-defined]
+    def wait(self, dtype: str = "float32", timeout: float | None = None) -> bool:
+        """Start `dtype` if needed and block until it is ready (True) or `timeout` passes."""
+        self.start(dtype)
+        return self._done[dtype].wait(timeout)
 
-    steps = [("loading Numba", load), ("training kernel", trainer),
-             ("stepper and optimizer kernels", stepper), ("prediction kernel", predict)]
-    for i, (label, fn) in enumerate(steps, 1):
-        hits = _cache_hits() if i > 1 else 0
+    def status(self, dtype: str = "float32") -> str:
+        """One line for the status bar: empty once ready."""
+        if self.ready(dtype):
+            return ""
+        now = self.current or "starting"
+        return f"preparing the kernels (first launch compiles them): {now}"
+
+    def run_steps(self, dtype: str = "float32") -> list[WarmStep]:
+        """Prepare `dtype`'s kernels in this thread; the steps it took."""
+        out: list[WarmStep] = []
         t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        cached = i == 1 or _cache_hits() > hits or dt < 0.5
-        yield WarmStep(i, len(steps), label, dt, cached)
+        import nnsim.kernels.cpu  # noqa: F401  (imports numba: part of the first step's time)
+        pieces = _pieces(np.dtype(dtype))
+        for i, (label, call) in enumerate(pieces, 1):
+            self.current = f"{i}/{len(pieces)}: {label}"
+            hits = _cache_hits()
+            call()
+            dt = time.perf_counter() - t0
+            step = WarmStep(i, len(pieces), label, dt, _cache_hits() > hits)
+            out.append(step)
+            self.steps.append(step)
+            if self.on_step is not None:
+                self.on_step(step)
+            t0 = time.perf_counter()
+        self.current = None
+        return out
+
+    def _run(self, dtype: str) -> None:
+        try:
+            self.run_steps(dtype)
+        except Exception as exc:  # noqa: BLE001 - shown by the app; kernels then compile on use
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._done[dtype].set()

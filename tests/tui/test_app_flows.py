@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList
 
-from nnsim.tui.screens import ErrorDialog, GalleryScreen, LoadingScreen, OpenDialog, WorkspaceScreen
+from nnsim.tui.screens import ErrorDialog, GalleryScreen, OpenDialog, WorkspaceScreen
 from nnsim.tui.screens.model_panel import ModelPanel
 from nnsim.tui.widgets import NetworkView
 
@@ -179,14 +179,43 @@ def test_divergence_when_stepping(make_app, files, tools):
     tools.drive(make_app(files["diverging"]), body)
 
 
-def test_loading_screen_warms_the_kernels_then_shows_the_gallery(make_app, tools):
-    async def body(app, pilot):
-        await tools.wait_for(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=120)
-        assert app.warm_seconds is not None
+def test_first_launch_shows_the_workspace_while_the_kernels_compile(make_app, tools, monkeypatch):
+    """The kernels are prepared in the background: the lesson opens at once, says what is
+    compiling, refuses to step until ready (without freezing), then trains."""
+    import threading
 
-    app = make_app(warmup=True)
-    assert not isinstance(app.screen if app.is_running else None, LoadingScreen)
-    tools.drive(app, body)
+    from nnsim.tui import warmup
+
+    release = threading.Event()
+    real = warmup._pieces
+
+    def slow_pieces(dtype):
+        return [("held by the test", lambda: release.wait(30)), *real(dtype)]
+
+    monkeypatch.setattr(warmup, "_pieces", slow_pieces)
+
+    async def body(app, pilot):
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, WorkspaceScreen))
+        ws = tools.workspace(app)
+        await tools.wait_for(pilot, lambda: "held by the test" in tools.notice(app))
+        assert "1/8" in tools.notice(app) and not ws.lab.kernels_ready()
+        await pilot.press("n")
+        await pilot.pause()
+        assert ws.lab.trainer.step == 0 and "press the key again" in tools.notice(app)
+        release.set()
+        await tools.wait_for(pilot, ws.lab.kernels_ready, timeout=120)
+        await tools.wait_for(pilot, lambda: "preparing" not in tools.notice(app))
+        await pilot.press("n")
+        await pilot.pause()
+        assert ws.lab.trainer.step == 1
+        assert [s.label for s in app.kernels.steps][0] == "held by the test"
+
+    tools.drive(make_app(files_lesson(), warmup=True), body)
+
+
+def files_lesson():
+    from nnsim.scenarios.library import builtin_lessons_dir
+    return builtin_lessons_dir() / "01-neuron-and.toml"
 
 
 def test_run_app_is_importable_without_starting():

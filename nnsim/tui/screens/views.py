@@ -170,6 +170,8 @@ class Display:
     def draw_boundary(self, view: BoundaryView) -> None:
         ds, net = self.lab.session.dataset, self.net()
         cols, rows = view.grid_shape()
+        if not self.lab.kernels_ready():   # drawn once a first launch has compiled predict
+            return
         if cols <= 0 or rows <= 0 or ds.points_train is None:
             return
         pts = grid_points(view.extent, cols, rows)
@@ -184,6 +186,8 @@ class Display:
             view.set_data(ds.points_train, ds.y_train, ds.points_test, ds.y_test)
 
     def draw_curve(self, view: CurveView) -> None:
+        if not self.lab.kernels_ready():   # drawn once a first launch has compiled predict
+            return
         ds, net = self.lab.session.dataset, self.net()
         xs = curve_points(view.x_range)
         ys = net.predict(ds.transform(xs))[:, 0]

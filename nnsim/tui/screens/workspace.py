@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -73,6 +73,8 @@ class WorkspaceScreen(Player):
         self.views = Display(lab)
         self._drawn_at: dict[str, float] = {}
         self._notice = ""
+        self._preparing = not lab.kernels_ready()   # a first launch compiles in the background
+        self._refused = False                       # a training key was pressed meanwhile
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -127,6 +129,8 @@ class WorkspaceScreen(Player):
     # -- drawing -----------------------------------------------------------------------------------
     def _tick(self) -> None:
         now = time.perf_counter()     # Textual's timer can fire early when it catches up
+        if self._preparing:
+            self._show_preparing()
         if self._dirty and now - self._drawn_at.get("tick", -1.0) >= 0.95 / FPS:
             self._drawn_at["tick"] = now
             self._redraw()
@@ -245,6 +249,32 @@ class WorkspaceScreen(Player):
             return False
         return True
 
+    def _show_preparing(self) -> None:
+        """On a first launch: what is compiling, in the notice line; once ready, clear it and
+        draw the views that need the kernels (boundary, curve)."""
+        status = self.lab.kernels_status()
+        if status:
+            hint = (" — press the key again once it is ready" if self._refused
+                    else "; training keys work once ready")
+            self.notice(Text(status + hint, style="bold" if self._refused else "italic"))
+            return
+        self._preparing = False
+        error = self.lab.kernels.error if self.lab.kernels is not None else None
+        if error:
+            self.notice(f"Could not prepare the kernels ({error}); they compile on first use "
+                        "instead.", error=True)
+        else:
+            self.notice("")
+        self.refresh_all()
+
+    def _kernels_ready(self) -> bool:
+        """False (with a notice) while a first launch still compiles the kernels."""
+        if self.lab.kernels_ready():
+            return True
+        self._refused = True
+        self._show_preparing()
+        return False
+
     def _guarded(self, fn: object, *args: object) -> object:
         self.stop_playing()
         try:
@@ -263,13 +293,16 @@ class WorkspaceScreen(Player):
             self.start_playing()
 
     def action_step(self) -> None:
-        self._guarded(self.lab.step_batch)
+        if self._kernels_ready():
+            self._guarded(self.lab.step_batch)
 
     def action_epoch(self) -> None:
         self.stop_playing()
         self.start_playing(to_epoch_end=True)
 
     def action_phase(self, delta: int) -> None:
+        if not self._kernels_ready():
+            return
         ph = self._guarded(self.lab.phase_forward if delta > 0 else self.lab.phase_back)
         if ph is not None and self.query_one(TabbedContent).active == "tab-network":
             self.query_one(TabbedContent).active = "tab-stepper"
@@ -324,12 +357,25 @@ class WorkspaceScreen(Player):
         self.notify(f"Saved {toml_path} and {ckpt_path}", title="Saved")
 
     def action_gradcheck(self) -> None:
+        """In a thread worker: the check trains a float64 twin, whose kernels a first launch
+        has to compile."""
         self.stop_playing()
+        self.notice(Text("gradient check: computing (in float64) …", style="italic"))
+        self._gradcheck_worker()
+
+    @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
+    def _gradcheck_worker(self) -> None:
+        if self.lab.kernels is not None:
+            self.lab.kernels.wait("float64")
         try:
             rows = self.lab.gradient_check()
         except (ValueError, ImportError) as exc:
-            self.notice(f"Gradient check failed: {exc}", error=True)
+            self.app.call_from_thread(self.notice, f"Gradient check failed: {exc}", True)
             return
+        self.app.call_from_thread(self._gradcheck_done, rows)
+
+    def _gradcheck_done(self, rows: list[tuple[str, float]]) -> None:
+        self.notice("")
         self.app.push_screen(GradCheckDialog(rows))
 
     def action_tab(self, index: int) -> None:
