@@ -169,7 +169,8 @@ def run_command(args: argparse.Namespace) -> int:
                            f"{c.nodes[c.first_non_finite() or 0].name}); try a smaller --step-size.",
                            style="bold red"))
     if args.compare:
-        _print_compare(console, scenario, steps or 10, step, h)
+        seed = scenario.meta.seed if args.seed is None else args.seed
+        _print_compare(console, scenario, steps or 10, step, h, seed)
     if history is not None:
         doc = state(c, h, outputs[1:]) if broke is None else _partial(c, outputs[1:])
         doc["initial"] = initial
@@ -190,10 +191,10 @@ def _partial(c: Circuit, steps: list[float]) -> dict[str, Any]:
     return {"nodes": nodes, "inputs": inputs, "steps": [_num(s) for s in steps]}
 
 
-def _print_compare(console: Console, scenario: CircuitScenario, steps: int, step: float, h: float) -> None:
+def _print_compare(console: Console, scenario: CircuitScenario, steps: int, step: float, h: float,
+                   seed: int) -> None:
     spec = scenario.circuit
-    runs = compare(scenario.build(), steps, step, spec.search_tries, h, spec.direction,
-                   scenario.meta.seed, spec.fixed)
+    runs = compare(scenario.build(), steps, step, spec.search_tries, h, spec.direction, seed, spec.fixed)
     console.print(Text(f"Compare: {steps} steps of {step:g} from the file's inputs, evaluations of the "
                        "circuit counted (a backward pass counts as one):"))
     width = max(len(r.label) for r in runs)
