@@ -125,20 +125,109 @@ def test_zero_initialised_hidden_units_stay_identical() -> None:
     assert tr.history.epochs[-1].train_metric <= 0.75
 
 
-def test_divergence_raises_with_step_layer_and_quantity(rng) -> None:
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def quantity(err: DivergenceError) -> str:
+    """The quantity an error names, without the engine's prefix ("activation z" → "z",
+    "gradient dL/dW" → "dL/dW"): errors.py documents the bare names."""
+    return err.quantity.split()[-1]
+
+
+def first_overflow(weights: dict[str, np.ndarray], acts: list[str], x: np.ndarray,
+                   y: np.ndarray) -> tuple[tuple[int, str] | None, float]:
+    """One mse step of a dense relu/linear net, in float64 NumPy: the first value too large for
+    float32, as (layer 1-based, name) in the order a divergence is reported (forward z then a
+    per layer, the loss, backward dL/da then dL/dz from the top, then dL/dW), or None; and the
+    gradient's norm."""
+    L = len(acts)
+    W = [weights[f"layer{l}.W"].astype(np.float64) for l in range(L)]
+    b = [weights[f"layer{l}.b"].astype(np.float64) for l in range(L)]
+    found: list[tuple[int, str]] = []
+
+    def check(layer: int, name: str, value: np.ndarray) -> None:
+        if not found and not np.all(np.abs(value) <= F32_MAX):
+            found.append((layer, name))
+
+    a, zs = [x.astype(np.float64)], []
+    for l in range(L):
+        zs.append(a[-1] @ W[l] + b[l])
+        a.append(np.maximum(zs[-1], 0.0) if acts[l] == "relu" else zs[-1])
+        check(l + 1, "z", zs[-1])
+        check(l + 1, "a", a[-1])
+    check(L, "loss", (a[-1] - y) ** 2)
+    da, grads = 2.0 * (a[-1] - y) / y.size, []
+    for l in range(L - 1, -1, -1):
+        dz = da * (zs[l] > 0) if acts[l] == "relu" else da
+        check(l + 1, "dL/da", da)
+        check(l + 1, "dL/dz", dz)
+        grads.append((l + 1, a[l].T @ dz, dz.sum(axis=0)))
+        da = dz @ W[l].T
+    for layer, dw, db in grads:
+        check(layer, "dL/dW", np.concatenate([dw.ravel(), db]))
+    norm = float(np.sqrt(sum((dw ** 2).sum() + (db ** 2).sum() for _, dw, db in grads)))
+    return (found[0] if found else None), norm
+
+
+def test_divergence_is_reported_at_the_first_value_float32_cannot_hold(rng) -> None:
+    """lr 10 on a steep regression: each step is recomputed here in float64; training must stop
+    at the first step with a value beyond float32's range, naming that value and its layer, with
+    the step not applied and the largest gradient norm of the steps before."""
     x = rng.normal(0, 3, (64, 2))
     y = x @ np.array([[3.0], [-2.0]]) * 50
-    net = Network(2, [Dense(16, "relu"), Dense(16, "relu"), Dense(1)], seed=0)
-    tr = Trainer(net, x, y, loss="mse", optimizer="sgd", learning_rate=10.0, batch_size=8)
+    acts = ["relu", "relu", "linear"]
+    net = Network(2, [Dense(16, acts[0]), Dense(16, acts[1]), Dense(1, acts[2])], seed=0)
+    tr = Trainer(net, x, y, loss="mse", optimizer="sgd", learning_rate=10.0, batch_size=8,
+                 shuffle=False)
+    xs, ys = tr.x_train, tr.y_train.astype(np.float64)
+    norms: list[float] = []
+    for step in range(1, 51):
+        before = net.get_weights()
+        rows = slice((step - 1) % 8 * 8, (step - 1) % 8 * 8 + 8)   # shuffle off: batches in order
+        expected, norm = first_overflow(before, acts, xs[rows], ys[rows])
+        try:
+            tr.step_batch()
+        except DivergenceError as e:
+            assert expected is not None, (
+                f"step {step} reported {e.quantity} in layer {e.layer}, but every value of that "
+                f"step fits in float32 (gradient norm {norm:.3g})")
+            assert (e.layer, quantity(e)) == expected and e.step == step
+            assert e.max_grad_norm == pytest.approx(max(norms), rel=1e-4)
+            assert all(np.array_equal(v, before[k]) for k, v in net.get_weights().items())
+            msg = str(e)
+            assert f"step {step}" in msg and f"layer {e.layer}" in msg and "learning rate 10" in msg
+            return
+        assert expected is None, f"step {step} has {expected} beyond float32 but did not stop"
+        norms.append(norm)
+    pytest.fail("training did not diverge in 50 steps")
+
+
+# Weights chosen so that one value overflows float32 (max ≈ 3.4e38) by a wide margin at step 1
+# while everything before it in the reporting order stays far inside; x is all ones, y zeros.
+OVERFLOWS = {
+    # tanh(10·Σx) ≈ 1 on 4 units, then z₂ = 4 · 3e38 ≈ 1.2e39
+    "z in layer 2": ((2, "z"), [Dense(4, "tanh"), Dense(3, "linear"), Dense(1, "linear")],
+                     {"layer0.W": 10.0, "layer1.W": 3e38, "layer2.W": 1.0}),
+    # a₁ = 2e38 (fits), output 2e38 · 5e-38 = 10, dL/dW₂ = Σ over 4 rows a₁ · 2·10/4 = 4e39
+    "dL/dW in layer 2": ((2, "dL/dW"), [Dense(1, "linear"), Dense(1, "linear")],
+                         {"layer0.W": 1e38, "layer1.W": 5e-38}),
+}
+
+
+@pytest.mark.parametrize("case", OVERFLOWS)
+def test_divergence_names_the_value_that_overflowed(case: str) -> None:
+    (layer, name), layers, values = OVERFLOWS[case]
+    net = Network(2, layers, seed=0)
+    net.set_weights({k: np.full_like(v, values[k[:-2] + ".W"]) if k.endswith(".W") else np.zeros_like(v)
+                     for k, v in net.get_weights().items()})
+    before = net.P.copy()
+    tr = Trainer(net, np.ones((4, 2)), np.zeros((4, 1)), loss="mse", optimizer="sgd",
+                 learning_rate=0.1, batch_size=4)
     with pytest.raises(DivergenceError) as err:
-        for _ in tr.train(50):
-            pass
+        tr.step_batch()
     e = err.value
-    assert e.step >= 1 and e.layer in (1, 2, 3) and e.quantity
-    assert np.isfinite(e.max_grad_norm) and e.max_grad_norm > 0
-    msg = str(e)
-    assert f"step {e.step}" in msg and "learning rate" in msg and "non-finite" in msg
-    assert np.all(np.isfinite(net.P)), "the diverging step must not be applied"
+    assert (e.layer, quantity(e), e.step, e.epoch, e.batch) == (layer, name, 1, 0, 0)
+    assert e.max_grad_norm == 0.0 and np.array_equal(net.P, before) and tr.step == 0
 
 
 def test_history_records_everything_per_epoch() -> None:
@@ -162,14 +251,26 @@ def test_schedules_change_the_rate_per_epoch() -> None:
 
 
 def test_live_changes_apply_without_reset() -> None:
-    tr = _circle_trainer()
+    """Rate, batch size, L2 and optimizer changed between steps: the next steps use all of them
+    (checked against the update formulas), and nothing is reset."""
+    tr = _circle_trainer(dtype="float64")
     tr.step_batch()
     tr.learning_rate = 0.1
     tr.batch_size = 25
     tr.set_regularization("l2", 0.001)
     tr.set_optimizer("momentum", momentum=0.5)
-    tr.step_batch()
-    assert tr.step == 2 and tr.pos == 35 and tr.batches_per_epoch == 2 + 9
+    _, t2, _ = tr.step_batch(trace=True)
+    _, t3, _ = tr.step_batch(trace=True)
+    assert tr.step == 3 and tr.pos == 10 + 25 + 25 and tr.batches_per_epoch == 3 + 8  # 250 rows
+    assert len(t2.indices) == len(t3.indices) == 25 and t2.learning_rate == 0.1
+    for l2, l3 in zip(t2.layers, t3.layers):
+        for lt in (l2, l3):   # L2: dL/dW gains rate·W (biases are not penalised)
+            np.testing.assert_allclose(lt.dW, lt.a_in.T @ lt.dZ + 0.001 * lt.W, rtol=1e-10, atol=1e-15)
+            np.testing.assert_allclose(lt.db, lt.dZ.sum(axis=0), rtol=1e-10, atol=1e-15)
+        # momentum 0.5: v ← 0.5·v − 0.1·g, w ← w + v; v starts at 0 for a new optimizer kind
+        np.testing.assert_allclose(l2.update_W, -0.1 * l2.dW, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(l3.update_W, 0.5 * l2.update_W - 0.1 * l3.dW, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(l3.update_b, 0.5 * l2.update_b - 0.1 * l3.db, rtol=1e-9, atol=1e-15)
 
 
 def test_playground_initialiser_and_bias() -> None:
