@@ -1,0 +1,436 @@
+"""The cuda backend: numba.cuda kernels (`cuda_dense`) behind the cpu backend's interface.
+
+`bind(...)` puts one trainer's data set, parameters, gradients, optimizer state and workspace
+on the device and returns a `DeviceTrainer`: its `train_batches` runs a chunk of mini-batches
+there (one launch per layer and phase, the host never waiting inside the chunk) and copies back
+only the chunk's batch losses, gradient norms, status and ‖P‖². Everything else stays on the
+device until the host asks: `pull()` (parameters, gradients, optimizer state; a dirty flag
+makes it free when nothing changed), `pull_workspace()` (a traced step), `predict()` (only the
+outputs come back). `push_params()` sends host-side changes of P the other way.
+
+The module-level `train_batches`, `predict` and `optimizer_update` have the cpu backend's
+signatures over host arrays (each call binds, runs and copies everything back): the backend
+interface, and what the tests compare with `cpu`. `act_forward`, `act_backward`,
+`loss_and_delta`, `matmul`, `matmul_tn`, `matmul_nt_act`, `bias_grad`, `grad_norms` and
+`gather` launch one kernel each on host arrays (tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda, from_dtype
+
+from . import cuda_dense as K
+from .catalogue import (ACT, ADAM, ADAM_FLUSH, ALPHA, BOFF, CFG_APPLY, CFG_BATCH, CFG_BMAX,
+                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
+                        CFG_START, CFG_T, DROP, FAN_IN, HASB, HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU,
+                        HP_REG, HP_RHO, SOFTMAX, UCOL, UNITS, WOFF, fused_output, loss_norm)
+from .layout import region_offsets
+
+NAME = "cuda"
+PREDICT_ROWS = 4096   # rows per block of the device predict's workspace
+
+_PRODUCTS: dict[np.dtype, tuple] = {}
+
+
+def products(dtype: np.dtype) -> tuple:
+    """(mm, mm_tn, mm_nt_act) for parameters of `dtype` (their shared tiles are typed)."""
+    key = np.dtype(dtype)
+    if key not in _PRODUCTS:
+        _PRODUCTS[key] = K.products(from_dtype(key))
+    return _PRODUCTS[key]
+
+
+def _dev(a: np.ndarray):
+    """A device copy of a host array (a 1 × 1 stand-in for an empty one)."""
+    a = np.ascontiguousarray(a)
+    if a.size == 0:
+        a = np.zeros((1,) * max(a.ndim, 1), dtype=a.dtype)
+    return cuda.to_device(a)
+
+
+def _layer_table(layi: np.ndarray) -> np.ndarray:
+    """int64 (L, 4): W offset, W size, b offset, b size of every layer (the norms kernel)."""
+    L = layi.shape[0] - 1
+    lw = np.zeros((L, 4), dtype=np.int64)
+    for l in range(L):
+        r = layi[l + 1]
+        lw[l] = (r[WOFF], r[FAN_IN] * r[UNITS], r[BOFF], r[UNITS])
+    return lw
+
+
+class DeviceTrainer:
+    """One trainer's arrays on the device.
+
+    `P`, `G`, `S1`, `S2` are the host arrays it mirrors (the network's parameters and
+    gradients, the optimizer's state); after a training call the device copies are the newer
+    ones until `pull()`.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, P: np.ndarray, G: np.ndarray,
+                 S1: np.ndarray, S2: np.ndarray, layi: np.ndarray, layf: np.ndarray,
+                 X_test: np.ndarray | None = None) -> None:
+        self.host = {"P": P, "G": G, "S1": S1, "S2": S2}
+        self.dtype = P.dtype
+        self.layi = np.array(layi, dtype=np.int64)
+        self.layf = np.array(layf, dtype=P.dtype)
+        self.L = self.layi.shape[0] - 1
+        self.X, self.Y = _dev(X), _dev(Y)
+        self._host_x = {id(X): self.X}
+        if X_test is not None and len(X_test):
+            self._host_x[id(X_test)] = _dev(X_test)
+        self._x_refs = (X, X_test)        # keep the ids above meaning these arrays
+        self.dev = {k: _dev(v) for k, v in self.host.items()}
+        self.lw = _dev(_layer_table(self.layi))
+        self.status = cuda.to_device(np.zeros(3, dtype=np.int64))
+        self.mm, self.mm_tn, self.mm_nt_act = products(P.dtype)
+        self.dirty: set[str] = set()
+        self._plan_ref: np.ndarray | None = None
+        self.order = self.U = None
+        self.WS = None
+        self._ws_size = 0
+        self._cap = 0
+        self.params_sq = 0.0          # ‖P‖² after the last chunk that updated (float64)
+        self._sq = cuda.to_device(np.zeros(1))
+
+    # -- host <-> device ---------------------------------------------------------------------
+    def pull(self, names: str = "P G S1 S2") -> None:
+        """Copy the named arrays back into their host arrays if training changed them."""
+        for name in names.split():
+            if name in self.dirty:
+                self.dev[name].copy_to_host(self.host[name])
+                self.dirty.discard(name)
+
+    def push_params(self) -> None:
+        """The host's P is the newer one (set_weights, initialize): send it over."""
+        self.dev["P"].copy_to_device(np.ascontiguousarray(self.host["P"]))
+        self.dirty.discard("P")
+
+    def pull_workspace(self, ws: np.ndarray) -> None:
+        """The workspace of the last mini-batch (A, Z, dL/dA, dL/dZ) into `ws` (a trace)."""
+        if self.WS is not None:
+            self.WS[:ws.size].copy_to_host(ws)
+
+    def _ensure_plan(self, order: np.ndarray, U: np.ndarray) -> None:
+        if order is not self._plan_ref:          # a new epoch's order and dropout uniforms
+            self.order = _dev(order.astype(np.int64, copy=False))
+            self.U = _dev(U)
+            self._plan_ref = order
+
+    def _ensure_workspace(self, size: int, count: int, bmax: int) -> None:
+        if self.WS is None or self._ws_size < size:
+            self.WS = cuda.to_device(np.zeros(size, dtype=self.dtype))   # as the host's
+            self._ws_size = size
+            self.rowloss = cuda.device_array(max(bmax, 1), dtype=np.float64)
+        if self.rowloss.shape[0] < bmax:
+            self.rowloss = cuda.device_array(bmax, dtype=np.float64)
+        if self._cap < count:
+            self._cap = count
+            self.loss_d = cuda.device_array(count, dtype=np.float64)
+            self.gn_d = cuda.device_array((count, self.L), dtype=np.float64)
+
+    # -- training ----------------------------------------------------------------------------
+    def train_batches(self, order: np.ndarray, U: np.ndarray, hp: np.ndarray, cfg: np.ndarray,
+                      offs: np.ndarray, out_loss: np.ndarray, out_gn: np.ndarray) -> int:
+        """`cpu.train_batches` on the device arrays (same cfg contract, same results up to
+        rounding): returns the batches done, sets cfg[ERR], cfg[ERR_LAYER] and cfg[T]."""
+        self._ensure_plan(order, U)
+        layi, L = self.layi, self.L
+        B, bmax = int(cfg[CFG_BATCH]), int(cfg[CFG_BMAX])
+        N, start = order.shape[0], int(cfg[CFG_START])
+        count = int(cfg[CFG_COUNT])
+        avail = max(0, min(count, -(-(N - start) // B)))
+        region = int(offs[L] + layi[L, UNITS] * bmax)
+        self._ensure_workspace(4 * region, max(count, 1), bmax)
+        cfg[CFG_ERR] = 0
+        cfg[CFG_ERR_LAYER] = 0
+        if avail == 0:
+            return 0
+        self.status.copy_to_device(np.array([0, 0, avail], dtype=np.int64))
+        apply = bool(cfg[CFG_APPLY])
+        t0 = int(cfg[CFG_T])
+        for k in range(avail):
+            p0 = start + k * B
+            self._batch(k, p0, min(B, N - p0), hp, cfg, offs, region, apply, t0 + k + 1)
+        P = self.dev["P"]
+        if apply:
+            K.sum_squares[1, K.TPB](P, P.shape[0], self._sq, 0)
+        status = self.status.copy_to_host()
+        self.loss_d[:avail].copy_to_host(out_loss[:avail])
+        self.gn_d[:avail].copy_to_host(out_gn[:avail])
+        done = int(status[2])
+        cfg[CFG_ERR], cfg[CFG_ERR_LAYER] = int(status[0]), int(status[1])
+        self.dirty.add("G")
+        if apply:
+            self.params_sq = float(self._sq.copy_to_host()[0])
+            if done:
+                cfg[CFG_T] = t0 + done
+                self.dirty.update(("P", "S1", "S2"))
+        return done
+
+    def _batch(self, k: int, p0: int, n: int, hp: np.ndarray, cfg: np.ndarray,
+               offs: np.ndarray, region: int, apply: bool, t: int) -> None:
+        """Launch one mini-batch: gather, forward, loss, backward, norms, check, update."""
+        layi, layf, L = self.layi, self.layf, self.L
+        st, WS, P, G = self.status, self.WS, self.dev["P"], self.dev["G"]
+        ZO, DAO, DZO = region, 2 * region, 3 * region
+        tpb = K.TPB
+        d0 = int(layi[0, UNITS])
+        K.gather[K.blocks(n * d0), tpb](st, self.X, self.order, self.U, WS, p0, n, d0,
+                                        layf[0, DROP], int(layi[0, UCOL]))
+        for l in range(L):
+            r = layi[l + 1]
+            din, dout = int(r[FAN_IN]), int(r[UNITS])
+            ai, ao = int(offs[l]), int(offs[l + 1])
+            grid, block = K.tiles(n, dout)
+            self.mm[grid, block](st, WS, ai, P, int(r[WOFF]), P, int(r[BOFF]), int(r[HASB]),
+                                 WS, ZO + ao, n, din, dout)
+            rate = layf[l + 1, DROP] if l < L - 1 else self.dtype.type(0.0)
+            code = int(r[ACT])
+            K.act_fwd[K.blocks(n if code == SOFTMAX else n * dout), tpb](
+                st, code, layf[l + 1, ALPHA], WS, ZO + ao, WS, ao, n, dout, rate, self.U, p0,
+                int(r[UCOL]))
+        oL = int(offs[L])
+        kout = int(layi[L, UNITS])
+        loss_code, logits = int(cfg[CFG_LOSS]), bool(cfg[CFG_LOGITS])
+        fused = fused_output(loss_code, logits, int(layi[L, ACT]))
+        norm = loss_norm(loss_code, n, kout)
+        K.loss_rows[K.blocks(n), tpb](st, loss_code, logits, fused, WS, ZO + oL, WS, oL, WS,
+                                      DAO + oL, WS, DZO + oL, n, kout, self.Y, self.order, p0,
+                                      norm, self.rowloss)
+        K.loss_reduce[1, tpb](st, self.rowloss, n, norm, self.loss_d, k, L - 1)
+        if not fused:
+            code = int(layi[L, ACT])
+            K.act_bwd[K.blocks(n if code == SOFTMAX else n * kout), tpb](
+                st, code, layf[L, ALPHA], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL, n,
+                kout, self.dtype.type(0.0), self.U, 0, 0)
+        reg_code, reg = int(cfg[CFG_REG]), hp[HP_REG]
+        for l in range(L - 1, -1, -1):
+            r = layi[l + 1]
+            din, dout = int(r[FAN_IN]), int(r[UNITS])
+            w0 = int(r[WOFF])
+            dzo = DZO + int(offs[l + 1])
+            grid, block = K.tiles(din, dout)
+            self.mm_tn[grid, block](st, WS, int(offs[l]), WS, dzo, G, w0, n, din, dout,
+                                    reg_code, reg, P)
+            K.bias_grad[K.blocks(dout), tpb](st, WS, dzo, n, dout, G, int(r[BOFF]), int(r[HASB]))
+            if l > 0:
+                ol = int(offs[l])
+                grid, block = K.tiles(n, din)
+                self.mm_nt_act[grid, block](
+                    st, WS, dzo, P, w0, WS, DAO + ol, n, dout, din, int(layi[l, ACT]),
+                    layf[l, ALPHA], WS, ZO + ol, WS, ol, WS, DZO + ol, layf[l, DROP], self.U, p0,
+                    int(layi[l, UCOL]))
+        K.grad_norms[L, tpb](st, G, self.lw, self.gn_d, k)
+        K.check_grads[1, 1](st, self.gn_d, k, L)
+        if apply:
+            self._update(int(cfg[CFG_OPT]), hp, t)
+
+    def _update(self, code: int, hp: np.ndarray, t: int) -> None:
+        d = self.dev
+        _launch_update(self.status, code, hp, t, d["P"], d["G"], d["S1"], d["S2"])
+
+    def optimizer_update(self, code: int, hp: np.ndarray, t: int) -> int:
+        """Apply one update from the device's G (the stepper's last phase); the new count."""
+        self.status.copy_to_device(np.zeros(3, dtype=np.int64))
+        self._update(code, hp, t + 1)
+        self.dirty.update(("P", "S1", "S2"))
+        return t + 1
+
+    # -- inference ---------------------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Eval-mode outputs for every row of x with the device's P (x_train and x_test are
+        already there; other inputs are copied over). Only the outputs come back."""
+        X = self._host_x.get(id(x))
+        if X is None:
+            X = _dev(np.ascontiguousarray(x, dtype=self.dtype))
+        return _predict_device(X, x.shape[0], self.dev["P"], self.layi, self.layf,
+                               self.mm, self.dtype)
+
+
+def _launch_update(status, code: int, hp: np.ndarray, t: int, P, G, S1, S2) -> None:
+    """One optimizer launch over device arrays; t is this update's count (Adam's bias
+    corrections, computed here in float64 as the cpu kernel does)."""
+    dt = P.dtype.type
+    b1, b2 = hp[HP_B1], hp[HP_B2]
+    step = ic2 = dt(1.0)
+    if code == ADAM:
+        c1 = 1.0 - float(b1) ** t
+        c2 = 1.0 - float(b2) ** t
+        step, ic2 = dt(float(hp[HP_LR]) / c1), dt(1.0 / c2)
+    n = P.shape[0]
+    K.opt_update[K.blocks(n), K.TPB](status, code, P, G, S1, S2, n, hp[HP_LR], hp[HP_MU],
+                                     hp[HP_EPS], hp[HP_RHO], b1, b2, dt(1.0) - b1, dt(1.0) - b2,
+                                     step, ic2, dt(ADAM_FLUSH))
+
+
+def _predict_device(X, N: int, P, layi: np.ndarray, layf: np.ndarray, mm, dtype) -> np.ndarray:
+    L = layi.shape[0] - 1
+    d0, kout = int(layi[0, UNITS]), int(layi[L, UNITS])
+    out = cuda.device_array((max(N, 1), kout), dtype=dtype)
+    bmax = max(1, min(N, PREDICT_ROWS))
+    offs, region = region_offsets(layi, bmax)
+    WS = cuda.device_array(2 * int(region), dtype=dtype)
+    st = cuda.to_device(np.zeros(3, dtype=np.int64))
+    U = cuda.to_device(np.zeros((1, 1), dtype=dtype))
+    zero = np.dtype(dtype).type(0.0)
+    for p0 in range(0, N, bmax):
+        n = min(bmax, N - p0)
+        K.copy_rows[K.blocks(n * d0), K.TPB](X, p0, n, d0, WS, 0)
+        for l in range(L):
+            r = layi[l + 1]
+            dout = int(r[UNITS])
+            ao = int(offs[l + 1])
+            grid, block = K.tiles(n, dout)
+            mm[grid, block](st, WS, int(offs[l]), P, int(r[WOFF]), P, int(r[BOFF]),
+                            int(r[HASB]), WS, int(region) + ao, n, int(r[FAN_IN]), dout)
+            code = int(r[ACT])
+            K.act_fwd[K.blocks(n if code == SOFTMAX else n * dout), K.TPB](
+                st, code, layf[l + 1, ALPHA], WS, int(region) + ao, WS, ao, n, dout, zero, U, 0, 0)
+        K.copy_out[K.blocks(n * kout), K.TPB](WS, int(offs[L]), n, kout, out, p0)
+    return out.copy_to_host()[:N]
+
+
+def bind(X: np.ndarray, Y: np.ndarray, P: np.ndarray, G: np.ndarray, S1: np.ndarray,
+         S2: np.ndarray, layi: np.ndarray, layf: np.ndarray,
+         X_test: np.ndarray | None = None) -> DeviceTrainer:
+    """Put a trainer's arrays on the device (see `DeviceTrainer`)."""
+    return DeviceTrainer(X, Y, P, G, S1, S2, layi, layf, X_test)
+
+
+# -- the backend interface over host arrays --------------------------------------------------------
+def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss, out_gn) -> int:
+    """`cpu.train_batches` with the same arguments: binds, runs on the device, and copies P,
+    G, S1, S2 and the workspace back into the host arrays."""
+    dev = DeviceTrainer(X, Y, P, G, S1, S2, layi, layf)
+    done = dev.train_batches(order, U, hp, cfg, offs, out_loss, out_gn)
+    dev.pull()
+    dev.pull_workspace(WS)
+    return done
+
+
+def predict(X, P, layi, layf, offs, bmax, out) -> None:
+    """`cpu.predict` with the same arguments (offs and bmax are the host's; the device uses
+    its own row blocks)."""
+    layf = np.asarray(layf, dtype=P.dtype)
+    out[:] = _predict_device(_dev(np.ascontiguousarray(X, dtype=P.dtype)), X.shape[0], _dev(P),
+                             np.asarray(layi), layf, products(P.dtype)[0], P.dtype)
+
+
+def optimizer_update(code, hp, t, P, G, S1, S2) -> int:
+    """`cpu.optimizer_update` with the same arguments (host arrays updated in place)."""
+    arrays = [_dev(a) for a in (P, G, S1, S2)]
+    _launch_update(_status(), int(code), hp, int(t) + 1, *arrays)
+    arrays[0].copy_to_host(P)
+    arrays[2].copy_to_host(S1)
+    arrays[3].copy_to_host(S2)
+    return int(t) + 1
+
+
+# -- one kernel on host arrays (tests) -------------------------------------------------------------
+def _status():
+    return cuda.to_device(np.zeros(3, dtype=np.int64))
+
+
+def act_forward(code, alpha, z, a, rate=0.0, u=None, ucol=0) -> None:
+    """a = f(z) for a (rows, units) block (dropout with the uniforms u when rate > 0)."""
+    n, m = z.shape
+    dt = z.dtype.type
+    U = _dev(u if u is not None else np.zeros((1, 1), z.dtype))
+    Z, A = _dev(z.ravel()), cuda.device_array(n * m, dtype=z.dtype)
+    K.act_fwd[K.blocks(n if code == SOFTMAX else n * m), K.TPB](_status(), int(code), dt(alpha), Z, 0,
+                                                          A, 0, n, m, dt(rate), U, 0, int(ucol))
+    a[...] = A.copy_to_host().reshape(n, m)
+
+
+def act_backward(code, alpha, z, a, da, mask_rate, u, ucol, dz) -> None:
+    """`cpu.act_backward`: dz = dL/da ⊙ f′(z) for (rows, units) blocks."""
+    n, m = z.shape
+    dt = z.dtype.type
+    D = cuda.device_array(n * m, dtype=z.dtype)
+    K.act_bwd[K.blocks(n if code == SOFTMAX else n * m), K.TPB](
+        _status(), int(code), dt(alpha), _dev(z.ravel()), 0, _dev(a.ravel()), 0, _dev(da.ravel()),
+        0, D, 0, n, m, dt(mask_rate), _dev(u), 0, int(ucol))
+    dz[...] = D.copy_to_host().reshape(n, m)
+
+
+def loss_and_delta(loss_code, from_logits, out_act, z, a, Y, order, p0, da, dz):
+    """`cpu.loss_and_delta`: (batch loss, fused) and dL/da, dL/dz (fused) for (rows, k)."""
+    n, k = a.shape
+    fused = fused_output(int(loss_code), bool(from_logits), int(out_act))
+    norm = loss_norm(int(loss_code), n, k)
+    st = _status()
+    DA, DZ = _dev(da.ravel()), _dev(dz.ravel())
+    rows = cuda.device_array(n, dtype=np.float64)
+    out = cuda.device_array(1, dtype=np.float64)
+    K.loss_rows[K.blocks(n), K.TPB](st, int(loss_code), bool(from_logits), fused, _dev(z.ravel()),
+                                    0, _dev(a.ravel()), 0, DA, 0, DZ, 0, n, k, _dev(Y),
+                                    _dev(np.asarray(order, dtype=np.int64)), int(p0), norm, rows)
+    K.loss_reduce[1, K.TPB](st, rows, n, norm, out, 0, 0)
+    da[...] = DA.copy_to_host().reshape(n, k)
+    dz[...] = DZ.copy_to_host().reshape(n, k)
+    return float(out.copy_to_host()[0]), fused
+
+
+def matmul(a, w, b=None) -> np.ndarray:
+    """a @ w (+ b) through the forward product kernel."""
+    n, k = a.shape
+    m = w.shape[1]
+    P = np.concatenate([w.ravel(), b if b is not None else np.zeros(m, w.dtype)]).astype(w.dtype)
+    Z = cuda.device_array(n * m, dtype=w.dtype)
+    grid, block = K.tiles(n, m)
+    products(w.dtype)[0][grid, block](_status(), _dev(a.ravel()), 0, _dev(P), 0, _dev(P), k * m,
+                                      int(b is not None), Z, 0, n, k, m)
+    return Z.copy_to_host().reshape(n, m)
+
+
+def matmul_tn(a, d, reg_code=0, reg=0.0, w=None) -> np.ndarray:
+    """aᵀ @ d plus the penalty gradient of the weights w (dL/dW)."""
+    n, k = a.shape
+    m = d.shape[1]
+    W = w if w is not None else np.zeros((k, m), d.dtype)
+    G = cuda.device_array(k * m, dtype=d.dtype)
+    grid, block = K.tiles(k, m)
+    products(d.dtype)[1][grid, block](_status(), _dev(a.ravel()), 0, _dev(d.ravel()), 0, G, 0,
+                                      n, k, m, int(reg_code), d.dtype.type(reg), _dev(W.ravel()))
+    return G.copy_to_host().reshape(k, m)
+
+
+def matmul_nt_act(d, w, code, alpha, z, a, mask_rate=0.0, u=None, ucol=0):
+    """(dA, dZ): dA = d @ wᵀ, then dZ = dA ⊙ f′(z) with the dropout mask of u."""
+    n, m = d.shape
+    k = w.shape[0]
+    dt = d.dtype.type
+    DA = cuda.device_array(n * k, dtype=d.dtype)
+    DZ = cuda.device_array(n * k, dtype=d.dtype)
+    U = _dev(u if u is not None else np.zeros((1, 1), d.dtype))
+    grid, block = K.tiles(n, k)
+    products(d.dtype)[2][grid, block](_status(), _dev(d.ravel()), 0, _dev(w.ravel()), 0, DA, 0,
+                                      n, m, k, int(code), dt(alpha), _dev(z.ravel()), 0,
+                                      _dev(a.ravel()), 0, DZ, 0, dt(mask_rate), U, 0, int(ucol))
+    return DA.copy_to_host().reshape(n, k), DZ.copy_to_host().reshape(n, k)
+
+
+def bias_grad(d, hasb=True) -> np.ndarray:
+    """Σ over rows of d (dL/db)."""
+    n, m = d.shape
+    G = cuda.device_array(m, dtype=d.dtype)
+    K.bias_grad[K.blocks(m), K.TPB](_status(), _dev(d.ravel()), 0, n, m, G, 0, int(hasb))
+    return G.copy_to_host()
+
+
+def grad_norms(G, layi) -> np.ndarray:
+    """Per-layer ‖(dW, db)‖ of the flat gradient G."""
+    L = layi.shape[0] - 1
+    out = cuda.device_array((1, L), dtype=np.float64)
+    K.grad_norms[L, K.TPB](_status(), _dev(G), _dev(_layer_table(layi)), out, 0)
+    return out.copy_to_host()[0]
+
+
+def gather(X, order, U, p0, n, rate0, c0) -> np.ndarray:
+    """The gathered (and input-dropped) block of n rows."""
+    d0 = X.shape[1]
+    WS = cuda.device_array(n * d0, dtype=X.dtype)
+    K.gather[K.blocks(n * d0), K.TPB](_status(), _dev(X), _dev(np.asarray(order, np.int64)),
+                                      _dev(U), WS, int(p0), n, d0, X.dtype.type(rate0), int(c0))
+    return WS.copy_to_host().reshape(n, d0)
