@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nnsim.circuits import (
-    OPS, Circuit, GateSpec, Walk, compare, evaluations_per_step, numerical_gradients,
+    OPS, Circuit, ExpressionError, GateSpec, Walk, compare, evaluations_per_step, numerical_gradients,
     parse_expression, random_search_step, tug,
 )
 from nnsim.circuits.draw import draw_text, fit
@@ -244,3 +244,69 @@ def test_circuits_package_imports_no_ui_and_nothing_above_it() -> None:
             "print(','.join(m for m in sys.modules if m.startswith(('nnsim.scenarios', 'nnsim.engine'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+
+
+# -- random expressions: the parser and the graph against a direct evaluation ----------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LEAVES = st.sampled_from(["x", "y", "z", "0.5", "2", "-1.5"])
+
+
+def _tree(children):
+    binary = st.tuples(st.sampled_from(["+", "-", "*"]), children, children)
+    unary = st.tuples(st.sampled_from(["tanh", "sigmoid", "sq", "neg"]), children)
+    return binary | unary
+
+
+EXPRESSIONS = st.recursive(_LEAVES, _tree, max_leaves=8)
+
+
+def _text(t) -> str:
+    if isinstance(t, str):
+        return t
+    if len(t) == 3:
+        return f"({_text(t[1])} {t[0]} {_text(t[2])})"
+    op, a = t
+    return {"sq": f"({_text(a)}) ** 2", "neg": f"-({_text(a)})"}.get(op, f"{op}({_text(a)})")
+
+
+def _folds(t) -> bool:
+    """A leaf, or a number under unary minus: the parser makes it a constant, not a gate."""
+    if isinstance(t, str):
+        return True
+    return t[0] == "neg" and _folds(t[1]) and (not isinstance(t[1], str) or t[1] not in "xyz")
+
+
+def _value(t, env: dict[str, float]) -> float:
+    """The expression tree evaluated directly (the oracle: no parser, no graph)."""
+    if isinstance(t, str):
+        return env[t] if t in env else float(t)
+    if len(t) == 3:
+        a, b = _value(t[1], env), _value(t[2], env)
+        return a + b if t[0] == "+" else a - b if t[0] == "-" else a * b
+    op, a = t[0], _value(t[1], env)
+    return {"tanh": math.tanh(a), "sigmoid": 1 / (1 + math.exp(-a)), "sq": a * a, "neg": -a}[op]
+
+
+@settings(max_examples=150, deadline=None)
+@given(tree=EXPRESSIONS, values=st.tuples(*[st.floats(-2, 2, allow_nan=False)] * 3))
+def test_random_expressions_match_a_direct_evaluation(tree, values) -> None:
+    text = _text(tree)
+    env = dict(zip("xyz", values))
+    try:
+        gates = parse_expression(text).gates
+    except ExpressionError as err:                     # a leaf, or −(number): no gate
+        assert "no gate" in err.message and _folds(tree), text
+        return
+    names = parse_expression(text).names
+    c = Circuit.build({k: env[k] for k in names}, gates)
+    assert c.forward() == pytest.approx(_value(tree, env), rel=1e-12, abs=1e-12)
+    c.backward()
+    for name in names:
+        h = H_REL * max(1.0, abs(env[name]))
+        up = _value(tree, {**env, name: env[name] + h})
+        down = _value(tree, {**env, name: env[name] - h})
+        numeric = (up - down) / (2 * h)
+        scale = max(1.0, abs(c.output.value), abs(numeric))
+        assert c.grads()[name] == pytest.approx(numeric, abs=1e2 * TOL_REL * scale), (text, name)
