@@ -154,6 +154,12 @@ def test_non_regular_csv_is_refused(tmp_path: Path, kind: str) -> None:
     assert "not a regular file" in str(box["error"])
 
 
+def test_csv_row_limit_is_the_sample_limit() -> None:
+    from nnsim.data.csvdata import MAX_ROWS
+    from nnsim.data.registry import MAX_SAMPLES
+    assert MAX_ROWS == MAX_SAMPLES
+
+
 def test_csv_limits(tmp_path: Path) -> None:
     long = tmp_path / "long.csv"
     long.write_text("a,b,y\n" + "1" * 140_000 + ",2,1\n1,2,0\n")

@@ -2,8 +2,10 @@
 
 The file is read through `nnsim.files.read_user_file`: a regular file of at most
 `MAX_CSV_BYTES` (64 MiB), never a FIFO or a device. It is parsed whole by the csv module (so a
-quoted cell may not hide a line break), holds at most `MAX_SAMPLES` (200,000) data rows, and
+quoted cell may not hide a line break), holds at most `MAX_ROWS` (200,000) data rows, and
 every value must be a finite number within float32's range (the network's default dtype).
+The last table read is kept (read-only) for a second read of the same unchanged file: a
+scenario check reads the target column, then the loader builds the dataset.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from .errors import DataError, choices
 MAX_CLASSES = 20
 #: The largest magnitude a value may have: float32's (training converts the data to it).
 MAX_VALUE = float(np.finfo(np.float32).max)
-#: The most data rows a CSV file may hold: the sample limit of every dataset (memory).
+#: The most data rows a CSV file may hold: the sample limit of every dataset
+#: (registry.MAX_SAMPLES, which imports this module; a test keeps the two equal).
 MAX_ROWS = 200_000
 
 
