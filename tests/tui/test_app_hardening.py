@@ -96,6 +96,8 @@ def test_hostile_text_in_gallery_lesson_and_dialogs(hostile, tools):
         await pilot.press("f12")
         await pilot.pause()
         assert app.is_running and app.return_code is None
+        said = [n.message for n in app._notifications]
+        assert any("Could not save a screenshot" in m and "\x1b" not in m for m in said), said
 
         await pilot.press("q")
         await pilot.pause()
