@@ -204,6 +204,15 @@ def test_kill_during_write_leaves_temp_that_the_next_write_removes(tmp_path) -> 
     assert [p.name for p in tmp_path.iterdir()] == ["c.json"]
 
 
+@posix_only
+def test_load_refuses_a_fifo_or_device_unread(capsys, tmp_path) -> None:
+    fifo = tmp_path / "c.npz"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        code, out, err = run_cli(capsys, "run", GOOD, "--load", path)
+        assert code == 2 and "not a regular file" in err and "Epoch" not in out
+
+
 def test_failed_history_still_writes_the_checkpoint(capsys, tmp_path, monkeypatch) -> None:
     import nnsim.cli.history as history
 

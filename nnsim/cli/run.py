@@ -21,12 +21,17 @@ from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
+from nnsim.files import UserFileError, check_user_file
 from nnsim.usertext import user_text
 
 from .common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_output_path, err, mark, stdout_console,
 )
 from .history import check_history_path, write_history
+
+
+#: The largest checkpoint --load opens (the engine validates what is inside).
+MAX_CHECKPOINT_BYTES = 4 << 30
 
 
 def _fmt(value: float | None) -> str:
@@ -121,8 +126,12 @@ def run_command(args: argparse.Namespace) -> int:
     history_path = check_history_path(Path(args.history)) if args.history else None
     save_path = check_output_path(Path(args.save), "checkpoint") if args.save else None
     load_path = Path(args.load) if args.load else None
-    if load_path is not None and not load_path.is_file():
-        raise UsageError(f"--load {load_path}: checkpoint file not found")
+    if load_path is not None:  # a FIFO or a device is refused before anything reads it
+        try:
+            check_user_file(load_path, MAX_CHECKPOINT_BYTES, what="checkpoint")
+        except UserFileError as exc:
+            reason = "checkpoint file not found" if exc.reason == "file not found" else exc.reason
+            raise UsageError(f"--load {load_path}: {reason}") from None
 
     scenario = load_scenario(path)
     session = build_session(scenario, seed=args.seed)
