@@ -30,15 +30,53 @@ from .layout import region_offsets
 NAME = "cuda"
 PREDICT_ROWS = 4096   # rows per block of the device predict's workspace
 
-_PRODUCTS: dict[np.dtype, tuple] = {}
+_PRODUCTS: dict[tuple[np.dtype, int], tuple] = {}
 
 
 def products(dtype: np.dtype) -> tuple:
-    """(mm, mm_tn, mm_nt_act) for parameters of `dtype` (their shared tiles are typed)."""
-    key = np.dtype(dtype)
+    """(mm, mm_tn, mm_nt_act) for parameters of `dtype` and the current `cuda_dense.TILE`
+    (their shared tiles are typed and sized at compile time)."""
+    key = (np.dtype(dtype), int(K.TILE))
     if key not in _PRODUCTS:
-        _PRODUCTS[key] = K.products(from_dtype(key))
+        _PRODUCTS[key] = K.products(from_dtype(key[0]), key[1])
     return _PRODUCTS[key]
+
+
+def kernels(dtype: np.dtype) -> dict:
+    """Every kernel a training run, a prediction or an update launches, by name."""
+    mm, mm_tn, mm_nt_act = products(dtype)
+    names = ("gather", "copy_rows", "copy_out", "act_fwd", "act_bwd", "loss_rows", "loss_reduce",
+             "bias_grad", "grad_norms", "check_grads", "opt_update", "sum_squares")
+    return {**{name: getattr(K, name) for name in names},
+            "mm": mm, "mm_tn": mm_tn, "mm_nt_act": mm_nt_act}
+
+
+def signatures(dtype: np.dtype) -> dict[str, tuple]:
+    """The argument types every launch uses for parameters of `dtype`, by kernel name: what
+    `tests/test_cuda_ptx.py` compiles to PTX, and what the simulator tests check the launches
+    against (so a launch whose types drift is caught on both sides)."""
+    from numba import types as T
+    f, i, d, b = from_dtype(np.dtype(dtype)), T.int64, T.float64, T.boolean
+    v, m2 = T.Array(f, 1, "C"), T.Array(f, 2, "C")
+    vi, mi, vd, md = T.Array(i, 1, "C"), T.Array(i, 2, "C"), T.Array(d, 1, "C"), T.Array(d, 2, "C")
+    st = vi
+    return {
+        "gather": (st, m2, vi, m2, v, i, i, i, f, i),
+        "copy_rows": (m2, i, i, i, v, i),
+        "copy_out": (v, i, i, i, m2, i),
+        "act_fwd": (st, i, f, v, i, v, i, i, i, f, m2, i, i),
+        "act_bwd": (st, i, f, v, i, v, i, v, i, v, i, i, i, f, m2, i, i),
+        "loss_rows": (st, i, b, b, v, i, v, i, v, i, v, i, i, i, md, vi, i, d, vd),
+        "loss_reduce": (st, vd, i, d, vd, i, i),
+        "bias_grad": (st, v, i, i, i, v, i, i),
+        "grad_norms": (st, v, mi, md, i),
+        "check_grads": (st, md, i, i),
+        "opt_update": (st, i, v, v, v, v, i) + (f,) * 11,
+        "sum_squares": (v, i, vd, i),
+        "mm": (st, v, i, v, i, v, i, i, v, i, i, i, i),
+        "mm_tn": (st, v, i, v, i, v, i, i, i, i, i, f, v),
+        "mm_nt_act": (st, v, i, v, i, v, i, i, i, i, i, f, v, i, v, i, v, i, f, m2, i, i),
+    }
 
 
 def _dev(a: np.ndarray):

@@ -330,29 +330,32 @@ def loss_reduce(status, rowloss, n, norm, out_loss, b, last_layer):
 # Each thread owns one output element and sums its contraction index in ascending order, a
 # TILE-wide slice at a time through shared memory (the tiles are padded by one column so that a
 # warp reading a tile's column hits 32 different banks).
-def products(dt):
-    """The three products for parameters of numba type `dt` (shared tiles are typed)."""
+def products(dt, tile: int):
+    """The three products for parameters of numba type `dt` over `tile` × `tile` blocks
+    (shared arrays need their dtype and shape as compile-time constants: closure values)."""
+    T = int(tile)
+    T1 = T + 1
 
     @cuda.jit
     def mm(status, A, ao, W, wo, P, bo, hasb, Z, zo, n, k, m):
         """Z[n×m] = A[n×k] · W[k×m] (+ b): the forward product of a dense layer."""
         if status[0] != 0:
             return
-        ta = cuda.shared.array((TILE, TILE + 1), dt)
-        tw = cuda.shared.array((TILE, TILE + 1), dt)
+        ta = cuda.shared.array((T, T1), dt)
+        tw = cuda.shared.array((T, T1), dt)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        i = cuda.blockIdx.y * TILE + ty
-        j = cuda.blockIdx.x * TILE + tx
+        i = cuda.blockIdx.y * T + ty
+        j = cuda.blockIdx.x * T + tx
         zero = Z.dtype.type(0.0)
         acc = zero
-        for t0 in range(0, k, TILE):
+        for t0 in range(0, k, T):
             p = t0 + tx
             ta[ty, tx] = A[ao + i * k + p] if (i < n and p < k) else zero
             p = t0 + ty
             tw[ty, tx] = W[wo + p * m + j] if (p < k and j < m) else zero
             cuda.syncthreads()
-            for q in range(min(TILE, k - t0)):
+            for q in range(min(T, k - t0)):
                 acc += ta[ty, q] * tw[q, tx]
             cuda.syncthreads()
         if i < n and j < m:
@@ -367,22 +370,22 @@ def products(dt):
         gradient: rate·sign(w) (l1) or rate·w (l2)."""
         if status[0] != 0:
             return
-        ta = cuda.shared.array((TILE, TILE + 1), dt)
-        td = cuda.shared.array((TILE, TILE + 1), dt)
+        ta = cuda.shared.array((T, T1), dt)
+        td = cuda.shared.array((T, T1), dt)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        p = cuda.blockIdx.y * TILE + ty
-        j = cuda.blockIdx.x * TILE + tx
-        pb = cuda.blockIdx.y * TILE
+        p = cuda.blockIdx.y * T + ty
+        j = cuda.blockIdx.x * T + tx
+        pb = cuda.blockIdx.y * T
         zero = G.dtype.type(0.0)
         acc = zero
-        for t0 in range(0, n, TILE):
+        for t0 in range(0, n, T):
             i = t0 + ty
             c = pb + tx
             ta[ty, tx] = A[ao + i * k + c] if (i < n and c < k) else zero
             td[ty, tx] = D[do + i * m + j] if (i < n and j < m) else zero
             cuda.syncthreads()
-            for q in range(min(TILE, n - t0)):
+            for q in range(min(T, n - t0)):
                 acc += ta[q, ty] * td[q, tx]
             cuda.syncthreads()
         if p < k and j < m:
@@ -402,22 +405,22 @@ def products(dt):
         dL/dz = dL/da ⊙ f′(z) (with its dropout mask) in the same thread."""
         if status[0] != 0:
             return
-        td = cuda.shared.array((TILE, TILE + 1), dt)
-        tw = cuda.shared.array((TILE, TILE + 1), dt)
+        td = cuda.shared.array((T, T1), dt)
+        tw = cuda.shared.array((T, T1), dt)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        i = cuda.blockIdx.y * TILE + ty
-        p = cuda.blockIdx.x * TILE + tx
-        pb = cuda.blockIdx.x * TILE
+        i = cuda.blockIdx.y * T + ty
+        p = cuda.blockIdx.x * T + tx
+        pb = cuda.blockIdx.x * T
         zero = DA.dtype.type(0.0)
         acc = zero
-        for t0 in range(0, m, TILE):
+        for t0 in range(0, m, T):
             c = t0 + tx
             td[ty, tx] = D[do + i * m + c] if (i < n and c < m) else zero
             r = pb + ty
             tw[ty, tx] = W[wo + r * m + c] if (r < k and c < m) else zero
             cuda.syncthreads()
-            for q in range(min(TILE, m - t0)):
+            for q in range(min(T, m - t0)):
                 acc += td[ty, q] * tw[tx, q]
             cuda.syncthreads()
         if i < n and p < k:
