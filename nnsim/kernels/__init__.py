@@ -1,7 +1,10 @@
 """Backends behind one interface: `train_batches`, `predict`, `optimizer_update`.
 
 `reference` is plain NumPy (tests, benchmarks, diagnosis); `cpu` is Numba. A `cuda` backend
-slots in later with the same functions over the same flat layout (see `layout`).
+(`cuda.py`, numba.cuda, optional: the `cuda` extra) has the same functions over the same flat
+layout (see `layout`) and `bind()`, which keeps a trainer's arrays on the device. `auto` is cuda
+when a usable GPU is present, else cpu; `detect` says why cuda is not usable without importing
+numba.cuda, so a cpu start-up never pays for it.
 """
 
 from __future__ import annotations
@@ -9,11 +12,33 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-BACKENDS = {"cpu": "nnsim.kernels.cpu", "reference": "nnsim.kernels.reference"}
+BACKENDS = {"cpu": "nnsim.kernels.cpu", "reference": "nnsim.kernels.reference",
+            "cuda": "nnsim.kernels.cuda"}
+CHOICES = ("cpu", "cuda", "auto")   # what a user may ask for (reference: tests only)
+
+
+class BackendUnavailable(ValueError):
+    """The cuda backend was asked for where it cannot run; the message says why."""
+
+
+def resolve_backend(name: str) -> str:
+    """The backend `name` stands for: "auto" is "cuda" when a usable GPU is present, else
+    "cpu"; "cuda" raises BackendUnavailable naming every reason it cannot run here (no
+    driver, no device, numba-cuda missing). Only cuda and auto look for a GPU."""
+    if name == "auto":
+        from .detect import gpu_present
+        return "cuda" if gpu_present() else "cpu"
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid choices: {', '.join(CHOICES)}")
+    if name == "cuda":
+        from .detect import cuda_problem
+        problem = cuda_problem()
+        if problem is not None:
+            raise BackendUnavailable(f"the cuda backend cannot run here: {problem}")
+    return name
 
 
 def get_backend(name: str) -> ModuleType:
     """The backend module called `name` (imported on first use)."""
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; valid choices: {', '.join(BACKENDS)}")
+    name = resolve_backend(name)
     return importlib.import_module(BACKENDS[name])
