@@ -159,9 +159,26 @@ class Network:
             layer.params["b"][...] = fresh["b"]
             din = int(layer.units)
         self.G[:] = 0
+        self._host_changed()
+
+    # -- the device copy: on the cuda backend P and G live on the GPU while training -------
+    device_copy = None   # set by a Trainer on the cuda backend (its DeviceTrainer)
+
+    def sync_to_host(self) -> None:
+        """Bring P and G back from the device if training changed them there (cuda backend;
+        nothing to do on cpu). `get_weights` and `predict` call it; code that reads `P`, `G` or
+        a layer's `params` directly after training on cuda calls it (or the trainer's) first."""
+        if self.device_copy is not None:
+            self.device_copy.pull("P G")
+
+    def _host_changed(self) -> None:
+        """P was written here (initialize, set_weights): the device copy takes it."""
+        if self.device_copy is not None:
+            self.device_copy.push_params()
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every weight array by name (`layer{i}.W`, `layer{i}.b`)."""
+        self.sync_to_host()
         return {sl.name: self.P[sl.start:sl.stop].reshape(sl.shape).copy() for sl in self._slices}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
@@ -175,6 +192,7 @@ class Network:
                 raise ValueError(f"{sl.name} has shape {arr.shape}, expected {sl.shape}")
         for sl in self._slices:
             self.P[sl.start:sl.stop] = np.asarray(weights[sl.name]).reshape(-1)
+        self._host_changed()
 
     def weight_arrays(self) -> list[np.ndarray]:
         return [layer.params["W"] for layer in self.dense]
@@ -182,6 +200,7 @@ class Network:
     # -- inference and description ---------------------------------------------------------
     def predict(self, x: np.ndarray, backend: str = "cpu") -> np.ndarray:
         """Eval-mode output (dropout off) for every row of x."""
+        self.sync_to_host()
         from ..kernels import get_backend
         xx = np.ascontiguousarray(x, dtype=self.dtype)
         if xx.ndim != 2 or xx.shape[1] != self.input_dim:

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..kernels import catalogue as lay
+from ..kernels import resolve_backend
 from ..kernels import get_backend, npmath
 from . import activations
 from . import losses as losses_mod
@@ -37,7 +38,9 @@ class Trainer:
                  batch_size: int = 32, shuffle: bool = True, seed: int = 0,
                  metric: str | None = None, backend: str = "cpu") -> None:
         self.net = net
-        self.backend_name = backend
+        self.backend_name = resolve_backend(backend)  # "auto": cuda with a usable GPU, else cpu
+        self._on_device = self.backend_name == "cuda"  # data, weights and state on the GPU
+        self._dev = None                                # its DeviceTrainer, bound at first use
         self.kernels = get_backend(backend)
         self.loss = losses_mod.get(loss)
         self.from_logits = bool(from_logits)
@@ -118,6 +121,7 @@ class Trainer:
 
     def set_optimizer(self, name: str, **options: Any) -> None:
         """Change the optimizer or its settings (live); state is kept when the kind is the same."""
+        self._release_device()   # the device's optimizer state comes back first (cuda)
         new = Optimizer.create(name, **options)
         if new.code == self.optimizer.code:
             new.s1, new.s2, new.t = self.optimizer.s1, self.optimizer.s2, self.optimizer.t
@@ -145,6 +149,7 @@ class Trainer:
 
     def reset_state(self) -> None:
         """Fresh optimizer state, counters, history and data order (weights untouched)."""
+        self._release_device()
         self.optimizer.init_state(self.net.n_params, self.net.dtype)
         self.rng = np.random.default_rng(self.seed)
         self.epoch = 0          # completed epochs
@@ -176,6 +181,7 @@ class Trainer:
         history. Values are JSON-friendly except the two arrays."""
         opt = self.optimizer
         drawn = self._plan is not None
+        self.sync_to_host()
         return {
             "optimizer": opt.config(), "t": opt.t, "s1": opt.s1.copy(), "s2": opt.s2.copy(),
             "epoch": self.epoch, "pos": self.pos, "batch": self.batch, "step": self.step,
@@ -252,6 +258,13 @@ class Trainer:
             out_loss, out_gn = self._one_loss, self._one_gn
         else:
             out_loss, out_gn = np.zeros(count), np.zeros((count, self.net.n_dense))
+        if self._on_device:   # cuda: the chunk runs on the GPU; its losses and norms come back
+            dev = self._device()
+            done = dev.train_batches(order, U, self._hp, cfg, self.offs, out_loss, out_gn)
+            self.optimizer.t = cfg.item(lay.CFG_T)
+            if not math.isfinite(dev.params_sq):   # a weight went non-finite: the host looks
+                dev.pull()
+            return done, out_loss, out_gn
         opt, net = self.optimizer, self.net
         done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
                                           opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
@@ -292,6 +305,7 @@ class Trainer:
         every parameter (a copy, laid out as `net.P`). Nothing changes: no update, no counters,
         no history (the epoch's batch order is drawn if it was not yet)."""
         _, out_loss, _ = self._kernel(1, apply=False)
+        self.sync_to_host()
         return float(out_loss[0]), self.net.G.copy()
 
     def _advance(self, done: int, losses: np.ndarray) -> None:
@@ -311,6 +325,7 @@ class Trainer:
     def _finish_epoch_if_done(self) -> EpochRecord | None:
         if self.pos < self.n_train:
             return None
+        self.sync_to_host()   # the record reads the weights (cuda: one copy per epoch)
         t0 = time.perf_counter()
         lr = self.learning_rate
         rec = self.evaluate()
@@ -364,12 +379,61 @@ class Trainer:
         for _ in range(int(epochs)):
             yield self.step_epoch()
 
+    # -- the device (cuda backend) -----------------------------------------------------------
+    def sync_to_host(self) -> None:
+        """Bring the weights, gradients and optimizer state back from the device if training
+        changed them there: the cuda backend keeps them on the GPU between calls and copies
+        back only what is read (a dirty flag makes this free when nothing changed; nothing to
+        do on cpu). The trainer calls it before it reads them itself; call it before reading
+        `net.P`, `net.G` or the optimizer's state directly (`Network.get_weights` and
+        `Network.predict` call it for you)."""
+        if self._dev is not None:
+            self._dev.pull()
+
+    def _device(self):
+        """The DeviceTrainer that holds this trainer's arrays on the GPU (bound at first use,
+        after any change of the host arrays it mirrors)."""
+        if self._dev is None:
+            opt, net = self.optimizer, self.net
+            self._dev = self.kernels.bind(self.x_train, self.y_train, net.P, net.G, opt.s1,
+                                          opt.s2, net.layi, net.layf, self.x_test)
+            net.device_copy = self._dev
+        return self._dev
+
+    def _release_device(self) -> None:
+        """Copy back what the device changed and let it go: the optimizer state (or what it
+        mirrors) is about to be replaced; the next training call binds again."""
+        if self._dev is not None:
+            self._dev.pull()
+            if self.net.device_copy is self._dev:
+                self.net.device_copy = None
+            self._dev = None
+
+    def _pull_trace(self) -> None:
+        """A traced step reads the workspace and G: copy them back (cuda)."""
+        if self._dev is not None:
+            self._dev.pull("G")
+            self._dev.pull_workspace(self.ws)
+
+    def _optimizer_update(self) -> int:
+        """One optimizer step from the current G (the stepper's update phase); the new t."""
+        opt, net = self.optimizer, self.net
+        if self._on_device:
+            t = self._device().optimizer_update(opt.code, self._hp, opt.t)
+            self._dev.pull("P S1 S2")
+            return t
+        return self.kernels.optimizer_update(opt.code, self._hp, opt.t, net.P, net.G, opt.s1,
+                                             opt.s2)
+
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
+        if self._on_device:   # with the device's weights; x_train and x_test are already there
+            return self._device().predict(x)
         return self.net.predict(x, backend=self.backend_name)
 
     def evaluate(self) -> dict[str, float | None]:
         """Loss (data only) and metric on the full sets, dropout off; the penalty separately."""
+        self.sync_to_host()
         out = {"penalty": reg_mod.penalty(self.reg_code, self.reg_rate, self.net.weight_arrays())}
         for split, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
             if x is None:
@@ -392,8 +456,10 @@ class Trainer:
         order, U = self._ensure_plan()
         p0 = self.pos
         n = min(self._batch_size, self.n_train - p0)
+        self.sync_to_host()
         P_before = net.P.copy()
         loss = float(self._run(1, apply=False)[0])
+        self._pull_trace()
         tr = self._build_trace(order[p0:p0 + n].copy(), loss, P_before, n, U, p0)
         L = net.n_dense
         for l in range(L):
@@ -402,8 +468,7 @@ class Trainer:
         for l in range(L - 1, -1, -1):
             yield Phase("backward", l, tr)
         s1_before, s2_before = opt.s1.copy(), opt.s2.copy()
-        self.cfg[lay.CFG_T] = self.kernels.optimizer_update(
-            opt.code, self._hp, opt.t, net.P, net.G, opt.s1, opt.s2)
+        self.cfg[lay.CFG_T] = self._optimizer_update()
         opt.t = int(self.cfg[lay.CFG_T])
         tr.optimizer_t = opt.t
         delta = net.P - P_before
@@ -497,6 +562,7 @@ class Trainer:
     def _diagnose(self, order: np.ndarray, U: np.ndarray, err: int, err_layer: int) -> DivergenceError:
         """Find the first non-finite quantity of the failing batch with the NumPy reference."""
         from ..kernels import reference
+        self.sync_to_host()
         net = self.net
         p0 = self.pos
         idx = order[p0:p0 + self._batch_size]

@@ -108,7 +108,14 @@ def test_selection_numerical_table_and_comparison(make_app, circuit_file, tools)
     async def body(app, pilot):
         s = screen(app)
         view = s.query_one(CircuitView)
-        await pilot.press("f", "f", "f", "f")
+        await pilot.press("f", "f", "f")                   # add1 has passed back, mul1 not yet
+        view.select(s.lab.circuit.index["z"])
+        await pilot.press("left", "right")
+        assert "z += 0.01 × 1" in plain(app, "#circuit-card")     # z's gradient is complete
+        view.select(0)
+        await pilot.press("right", "left")
+        assert "needs the whole gradient" in plain(app, "#circuit-card")   # x's is not (mul1 to come)
+        await pilot.press("f")
         view.select(0)
         await pilot.press("right", "left")                 # → then ← back to x: its card
         card = plain(app, "#circuit-card")

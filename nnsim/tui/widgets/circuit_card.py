@@ -113,8 +113,8 @@ def _input_card(c: Circuit, walk: Walk, i: int, step: float, direction: str,
     _head(text, "tug       ")
     if node.name in fixed:
         text.append("fixed (data): a tug leaves it alone\n", style="dim")
-    elif walk.grad(i) is None:
-        text.append("needs the gradient (f through the backward pass, or n)\n", style="dim")
+    elif not walk.grad_final(i):
+        text.append("needs the whole gradient (f to the end of the backward pass, or n)\n", style="dim")
     else:
         sign = "+" if direction == "increase" else "−"
         grad = walk.grad(i) or 0.0
