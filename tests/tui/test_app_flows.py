@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input, OptionList
 
@@ -225,33 +227,46 @@ def test_run_app_is_importable_without_starting():
 
 
 def test_docs_list_every_key():
-    from pathlib import Path
-
     from nnsim.tui.keys import markdown_table
     docs = Path(__file__).resolve().parents[2] / "docs" / "app.md"
     assert markdown_table() in docs.read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_every_builtin_lesson_opens_steps_and_draws(tools):
-    """Each lesson: open, a traced step, two phases, and every tab drawn (no exception)."""
-    from nnsim.tui.app import NnsimApp
+def _network_lessons() -> list[Path]:
+    from nnsim.scenarios.circuit import scenario_kind
     from nnsim.tui.session import builtin_lessons
 
-    from nnsim.scenarios.circuit import scenario_kind
-    lessons = [p for p in builtin_lessons() if scenario_kind(p) == "network"]  # circuits: test_circuit_app
-    assert lessons, "no built-in lessons found"
+    return [p for p in builtin_lessons() if scenario_kind(p) == "network"]  # circuits: test_circuit_app
 
+
+NETWORK_LESSONS = _network_lessons()
+
+
+def test_the_app_finds_every_lesson_of_the_repository():
+    from nnsim.tui.session import builtin_lessons
+
+    repo = Path(__file__).resolve().parents[2] / "scenarios"
+    assert [p.name for p in builtin_lessons()] == sorted(p.name for p in repo.glob("*.toml"))
+    assert NETWORK_LESSONS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NETWORK_LESSONS, ids=lambda p: p.stem)
+def test_builtin_lesson_opens_steps_and_draws(path, make_app, tools):
+    """Open, a traced step, the stepper's first two phases of the next step, and every tab drawn."""
     async def body(app, pilot):
-        for path in lessons:
-            assert app.open_path(path), path
+        ws = tools.workspace(app)
+        assert ws.lab.scenario.source_path == path
+        await pilot.press("n")
+        assert ws.lab.diverged is None and ws.lab.trainer.step == 1   # none diverges at once
+        await pilot.press("f", "f")          # the stepper: forward layer 1, then the next phase
+        assert ws.query_one("#tabs").active == "tab-stepper"
+        n_dense = len(ws.lab.trainer.net.dense)
+        assert ws.lab.phase.label == ("forward layer 2" if n_dense > 1 else "loss")
+        for tab in (2, 3):                   # boundary or curve, plots
+            ws.action_tab(tab)
             await pilot.pause()
-            ws = tools.workspace(app)
-            await pilot.press("n", "f", "f")     # network drawn, then the stepper (f switches)
-            for tab in (2, 3):                   # boundary or curve, plots
-                ws.action_tab(tab)
-                await pilot.pause()
-                ws._redraw(force=True)
-            assert ws.lab.trainer.step >= 1 or ws.lab.diverged is not None, path.name
+            ws._redraw(force=True)
+        assert ws.lab.walking and ws.lab.trainer.step == 1 and ws.lab.diverged is None
 
-    tools.drive(NnsimApp(warmup=False), body)
+    tools.drive(make_app(path), body)
