@@ -140,9 +140,11 @@ class DeviceTrainer:
                 self.dirty.discard(name)
 
     def push_params(self) -> None:
-        """The host's P is the newer one (set_weights, initialize): send it over."""
-        self.dev["P"].copy_to_device(np.ascontiguousarray(self.host["P"]))
-        self.dirty.discard("P")
+        """The host's P is the newer one (initialize, set_weights): send it over, with G (which
+        initialize zeroes; otherwise only ever read after a backward pass rewrote it)."""
+        for name in ("P", "G"):
+            self.dev[name].copy_to_device(np.ascontiguousarray(self.host[name]))
+            self.dirty.discard(name)
 
     def pull_workspace(self, ws: np.ndarray) -> None:
         """The workspace of the last mini-batch (A, Z, dL/dA, dL/dZ) into `ws` (a trace)."""
