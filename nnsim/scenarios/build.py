@@ -70,7 +70,7 @@ def targets_for(dataset: Dataset, y: np.ndarray, loss: str, out_activation: str,
 
 
 def build_session(scenario: Scenario, *, seed: int | None = None,
-                  dataset: Dataset | None = None, backend: str = "cpu") -> Session:
+                  dataset: Dataset | None = None, backend: str | None = None) -> Session:
     """Build the dataset, network and trainer a scenario describes.
 
     `seed` overrides the scenario's seed (data, weights and batch order). Engine errors for
@@ -90,7 +90,8 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
             schedule=t.schedule.name, schedule_options=t.schedule_options(),
             regularization=t.regularization, regularization_rate=t.regularization_rate,
             batch_size=t.batch_size, shuffle=t.shuffle, seed=scenario.meta.seed,
-            metric="mae" if ds.task == "regression" else "accuracy", backend=backend)
+            metric="mae" if ds.task == "regression" else "accuracy",
+            backend=backend or t.backend)   # the command line's --backend, else [training]
     except ValueError as err:
         raise ScenarioError([Problem(_source(scenario), "training", None, str(err), None)]) from None
     return Session(scenario, ds, trainer)

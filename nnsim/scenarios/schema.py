@@ -255,6 +255,8 @@ class _TrainingBase(BaseModel):
     schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"),  # type: ignore[valid-type]
                                description="a schedule")
     dtype: Literal["float32", "float64"] = Field("float32", description='"float32" or "float64"')
+    backend: Literal["cpu", "cuda", "auto"] = Field(
+        "cpu", description='"cpu", "cuda" or "auto" (cuda when a usable GPU is present)')
 
     def optimizer_options(self) -> dict[str, Any]:
         """The optimizer settings that are set (momentum, beta1, ...), for the engine."""
