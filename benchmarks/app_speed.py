@@ -54,7 +54,7 @@ def headless(path: Path, seconds: float) -> float:
     while time.perf_counter() - t0 < seconds:
         target += 10
         train_epochs(trainer, target, show_bar=False,
-                     on_epoch=lambda rec: lines.append(epoch_line(rec, target)))
+                     on_epoch=lambda rec, target=target: lines.append(epoch_line(rec, target)))
     return (trainer.step - start) / (time.perf_counter() - t0)
 
 
@@ -140,7 +140,8 @@ def main() -> None:
           f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
     print(f"app / headless             {ratio:10.0%} (median of the paired runs)")
     print(f"app / engine               {ratio_engine:10.0%}")
-    print(f"app view redraws           {statistics.median(a['redraws_per_s'] for a in apps):10.1f} per second")
+    redraws = statistics.median(a["redraws_per_s"] for a in apps)
+    print(f"app view redraws           {redraws:10.1f} per second")
     over = sum(a["keys_over_100ms"] for a in apps)
     print(f"keys while playing         median {statistics.median(keys):.0f} ms, "
           f"worst {max(a['key_max_ms'] for a in apps):.0f} ms, "

@@ -16,8 +16,9 @@ For each workload it times, float32, one epoch at a time:
 Every repeat starts from the same initial weights, a fresh optimizer and the same shuffled
 order (nnsim: Trainer.reset(); torch: weights copied back in), so every repeat of every
 column does the same arithmetic: the first epoch of training. The columns take turns in
-rounds of 3 timed epochs, each round after an untimed warm-up epoch. The script then starts fresh Python processes to time Numba's cold compile (an empty
-NUMBA_CACHE_DIR) and the cached start (the same cache directory again).
+rounds of 3 timed epochs, each round after an untimed warm-up epoch. The script then starts
+fresh Python processes to time Numba's cold compile (an empty NUMBA_CACHE_DIR) and the cached
+start (the same cache directory again).
 
     python benchmarks/bench_engine.py                 # all three workloads
     python benchmarks/bench_engine.py --quick         # fewer repeats
@@ -104,7 +105,8 @@ def make_data(w: Workload) -> tuple[np.ndarray, np.ndarray, str]:
             from nnsim.data import load_dataset
             ds = load_dataset("digits", test_fraction=0)
             if ds.x_train.shape == (w.n, 64):
-                return ds.x_train.astype(np.float32), ds.y_train.astype(np.int64), "digits (8×8, scaled to [0, 1])"
+                return (ds.x_train.astype(np.float32), ds.y_train.astype(np.int64),
+                        "digits (8×8, scaled to [0, 1])")
         except Exception:  # noqa: BLE001 - fall back to random data
             pass
     x = rng.random((w.n, w.dims[0]), dtype=np.float64)
@@ -312,7 +314,8 @@ class TorchRun:
             return float(self.loss_fn(self.model(self.X), self.Y))
 
 
-def time_interleaved(runs: dict[str, object], repeats: int, block: int = 3) -> dict[str, dict[str, list[float]]]:
+def time_interleaved(runs: dict[str, object], repeats: int,
+                     block: int = 3) -> dict[str, dict[str, list[float]]]:
     """Seconds per first epoch for every column. The columns take turns in rounds (so a burst
     of load from another process hits all of them alike); in each round a column trains one
     untimed warm-up epoch and then `block` timed ones, so its caches are warm again after the
@@ -515,7 +518,8 @@ def print_startup(start: dict[str, object]) -> float:
           f"Trainer (imports numba) {cold['trainer']:.2f} s, first batch (compiles train_batches) "
           f"{cold['first_batch']:.1f} s, rest of epoch 1 (compiles predict) {cold['rest_of_epoch']:.1f} s; "
           f"whole process {cold['process_wall']:.1f} s")
-    print(f"  cached (same cache dir, median of {len(warm)}): import nnsim.engine {mw('import_engine'):.3f} s, "
+    print(f"  cached (same cache dir, median of {len(warm)}): "
+          f"import nnsim.engine {mw('import_engine'):.3f} s, "
           f"Trainer {mw('trainer'):.3f} s, first batch (cache load) {mw('first_batch'):.3f} s, "
           f"rest of epoch 1 {mw('rest_of_epoch'):.3f} s; import + first batch {cached_start:.3f} s; "
           f"whole process {mw('process_wall'):.2f} s")
@@ -530,10 +534,12 @@ def print_startup(start: dict[str, object]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="3 repeats instead of 9, 2 cached starts instead of 5")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 repeats instead of 9, 2 cached starts instead of 5")
     ap.add_argument("--repeats", type=int, default=None, help="timed epochs per column (after one warm-up)")
     ap.add_argument("--workloads", default="W1,W2,W3", help="comma-separated subset of W1,W2,W3")
-    ap.add_argument("--no-startup", action="store_true", help="skip the cold-compile / cached-start processes")
+    ap.add_argument("--no-startup", action="store_true",
+                    help="skip the cold-compile / cached-start processes")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     ap.add_argument("--json", metavar="PATH", help="also write every sample to this JSON file")
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
@@ -566,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         w = WORKLOADS[key]
         print(f"{key} {w.arch} ({w.title}), batch {w.batch}, {w.n} samples ...", flush=True)
         best = None
-        for attempt in range(3 if args.wait_quiet > 0 else 1):   # retry when disturbed
+        for _attempt in range(3 if args.wait_quiet > 0 else 1):   # retry when disturbed
             note = wait_quiet(args.wait_quiet)
             if note:
                 print(f"   {note}", flush=True)
@@ -606,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         n_start = 2 if args.quick else 5
         print("\nstart-up in fresh processes (the W1 trainer, float32) ...", flush=True)
         start = None
-        for attempt in range(3 if args.wait_quiet > 0 else 1):   # retry when disturbed
+        for _attempt in range(3 if args.wait_quiet > 0 else 1):   # retry when disturbed
             note = wait_quiet(args.wait_quiet)
             if note:
                 print(f"   {note}", flush=True)
@@ -617,7 +623,8 @@ def main(argv: list[str] | None = None) -> int:
                 start = st
             if st["others_cpu"] is None or st["others_cpu"] <= BUSY_WARN:
                 break
-            print(f"   disturbed: other processes used {100 * st['others_cpu']:.0f}% of the machine", flush=True)
+            print(f"   disturbed: other processes used {100 * st['others_cpu']:.0f}% of the machine",
+                  flush=True)
         oc = start["others_cpu"]
         cached_start = print_startup(start)
         val = f"{cached_start:.2f} s"
@@ -636,9 +643,10 @@ def main(argv: list[str] | None = None) -> int:
         check = loss_check(torch, w, x, y)
         print(f"\nW2 agreement after 1 epoch (same initial weights and batch order"
               f"{'' if check['order_same'] else ' — ORDER DIFFERS'}): nnsim play path train loss "
-              f"{check['nnsim_train_loss']:.7f}, PyTorch {check['torch_train_loss']:.7f}, relative difference "
-              f"{check['rel_diff_train_loss']:.1e}; largest relative difference of the {check['batches']} batch "
-              f"losses {check['max_rel_diff_batch_loss']:.1e}, of the final weights {check['max_rel_diff_weights']:.1e}")
+              f"{check['nnsim_train_loss']:.7f}, PyTorch {check['torch_train_loss']:.7f}, "
+              f"relative difference {check['rel_diff_train_loss']:.1e}; largest relative difference "
+              f"of the {check['batches']} batch losses {check['max_rel_diff_batch_loss']:.1e}, "
+              f"of the final weights {check['max_rel_diff_weights']:.1e}")
 
     print(f"\nhost speed check (end): {host_speed()}")
 

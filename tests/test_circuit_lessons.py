@@ -137,7 +137,8 @@ def test_random_search_lesson_facts() -> None:
     s = lesson("35-random-search-vs-gradients.toml")
     runs = {r.method: r for r in compare(s.build(), s.circuit.steps, s.circuit.step_size,
                                         s.circuit.search_tries, s.circuit.h, seed=s.meta.seed)}
-    assert (runs["random"].evaluations, runs["central"].evaluations, runs["analytic"].evaluations) == (1000, 80, 20)
+    evaluations = tuple(runs[m].evaluations for m in ("random", "central", "analytic"))
+    assert evaluations == (1000, 80, 20)
     assert runs["random"].outputs[-1] == pytest.approx(-6.5, abs=0.1)
     assert runs["analytic"].outputs[-1] == pytest.approx(-5.62, abs=0.01)
     assert runs["central"].outputs[-1] == pytest.approx(runs["analytic"].outputs[-1], abs=1e-6)

@@ -12,8 +12,17 @@ import numpy as np
 import pytest
 
 from nnsim.circuits import (
-    OPS, Circuit, ExpressionError, GateSpec, Walk, compare, evaluations_per_step, numerical_gradients,
-    parse_expression, random_search_step, tug,
+    OPS,
+    Circuit,
+    ExpressionError,
+    GateSpec,
+    Walk,
+    compare,
+    evaluations_per_step,
+    numerical_gradients,
+    parse_expression,
+    random_search_step,
+    tug,
 )
 from nnsim.circuits.draw import draw_text, fit
 
@@ -126,7 +135,8 @@ def test_backward_steps_show_accumulation() -> None:
     c.forward()
     steps = list(c.backward_steps())
     assert [c.nodes[s.gate].name for s in steps] == ["add1", "mul1"]    # from the output back
-    to_x = [(p.before, p.passed, p.after) for s in steps for p in s.contributions if c.nodes[p.node].name == "x"]
+    to_x = [(p.before, p.passed, p.after)
+            for s in steps for p in s.contributions if c.nodes[p.node].name == "x"]
     assert to_x == [(0.0, 1.0, 1.0), (1.0, -4.0, -3.0)]                 # 1, then 1 + (−4)
 
 
@@ -208,7 +218,8 @@ def test_random_search_keeps_the_best_and_never_gets_worse(rng) -> None:
 def test_compare_counts_evaluations() -> None:
     c = Circuit.build({"x": -2.0, "y": 3.0, "z": 1.0, "w": -1.0}, parse_expression("x * y + z * w").gates)
     runs = {r.method: r for r in compare(c, steps=10, step=0.01, tries=100)}
-    assert (runs["random"].evaluations, runs["central"].evaluations, runs["analytic"].evaluations) == (1000, 80, 20)
+    evaluations = tuple(runs[m].evaluations for m in ("random", "central", "analytic"))
+    assert evaluations == (1000, 80, 20)
     assert runs["central"].outputs[-1] == pytest.approx(runs["analytic"].outputs[-1], rel=1e-8)
     assert runs["random"].outputs[-1] < runs["analytic"].outputs[-1]
     assert c.input_values() == {"x": -2.0, "y": 3.0, "z": 1.0, "w": -1.0}    # left as it was

@@ -102,7 +102,8 @@ def test_run_history_json(capsys, circuit_file: Path, tmp_path: Path) -> None:
         assert set(state["inputs"]) == {"x", "y", "z"}
         assert all(set(v) == {"value", "grad", "numerical"} for v in state["inputs"].values())
     first = doc["initial"]
-    assert first["nodes"][3] == {"name": "mul1", "op": "mul", "inputs": ["x", "y"], "value": -6.0, "grad": 1.0}
+    assert first["nodes"][3] == {"name": "mul1", "op": "mul", "inputs": ["x", "y"], "value": -6.0,
+                                 "grad": 1.0}
     assert first["inputs"]["x"]["value"] == -2.0 and first["inputs"]["x"]["grad"] == 3.0
     assert first["inputs"]["x"]["numerical"] == pytest.approx(3.0, rel=1e-8)
     expected = hand_tugs(-2.0, 3.0, 4.0, 0.02, 5)
@@ -166,7 +167,8 @@ def test_bad_circuit_file_exits_2_with_every_problem(capsys, tmp_path: Path) -> 
 
 def test_user_text_is_printed_as_text(capsys, tmp_path: Path) -> None:
     path = tmp_path / "markup.toml"
-    path.write_text(CIRCUIT.replace('"Multiply, then add"', '"[bold red]boom[/] \\u001b[2J"'), encoding="utf-8")
+    path.write_text(CIRCUIT.replace('"Multiply, then add"', '"[bold red]boom[/] \\u001b[2J"'),
+                    encoding="utf-8")
     code, out, _ = run_cli(capsys, "check", path)
     assert code == 0
     assert "[bold red]boom[/]" in out and "\x1b" not in out
@@ -177,4 +179,5 @@ def test_user_text_is_printed_as_text(capsys, tmp_path: Path) -> None:
 def test_list_shows_circuit_lessons(capsys) -> None:
     code, out, _ = run_cli(capsys, "list")
     assert code == 0
-    assert any(l.startswith("30-single-multiply-gate.toml") and "multiply gate" in l for l in out.splitlines())
+    assert any(line.startswith("30-single-multiply-gate.toml") and "multiply gate" in line
+               for line in out.splitlines())

@@ -45,8 +45,8 @@ def test_neuron_with_mse_matches_the_engine(activation: str, rng) -> None:
     c = Circuit.build({**e.inputs, "y": y}, gates)
     c.forward()
     c.backward()
-    loss, grads = engine_gradients([Dense(1, activation)], {"layer0.W": w.reshape(3, 1), "layer0.b": np.array([b])},
-                                   x, y, "mse")
+    weights = {"layer0.W": w.reshape(3, 1), "layer0.b": np.array([b])}
+    loss, grads = engine_gradients([Dense(1, activation)], weights, x, y, "mse")
     assert c.output.value == pytest.approx(loss, rel=1e-12)
     assert_same(c, e.weights, grads)
     assert set(e.data) == {"x1", "x2", "x3"}

@@ -11,9 +11,14 @@ import pytest
 from nnsim.circuits import ExpressionError, parse_expression
 from nnsim.circuits.parse import MAX_EXPRESSION_CHARS, MAX_GATES
 from nnsim.scenarios import ScenarioError, load_scenario, loads_scenario
-from nnsim.scenarios.circuit import CircuitScenario, dump_circuit_scenario, is_circuit, scenario_kind
+from nnsim.scenarios.circuit import (
+    CircuitGoals,
+    CircuitScenario,
+    dump_circuit_scenario,
+    is_circuit,
+    scenario_kind,
+)
 from nnsim.scenarios.circuit_goals import circuit_goal_texts, evaluate_circuit_goals
-from nnsim.scenarios.circuit import CircuitGoals
 
 GOOD = """
 [scenario]
@@ -129,7 +134,8 @@ def test_good_file_loads_as_a_circuit_scenario(tmp_path: Path) -> None:
     s = load_scenario(path)
     assert isinstance(s, CircuitScenario) and is_circuit(s) and s.source_path == path
     assert s.circuit.inputs == {"x": -2.0, "y": 3.0, "z": 4.0}
-    assert (s.circuit.h, s.circuit.step_size, s.circuit.direction, s.circuit.steps) == (1e-5, 0.01, "increase", 10)
+    assert (s.circuit.h, s.circuit.step_size, s.circuit.direction, s.circuit.steps) == (
+        1e-5, 0.01, "increase", 10)
     assert s.goals.is_empty() and s.view.stage == "start"
     assert scenario_kind(path) == "circuit"
     assert loads_scenario(dump_circuit_scenario(s)) == s
@@ -177,7 +183,8 @@ dataset = "xor"
 """
     found = {p.path: p for p in problems(text)}
     assert set(found) == {"scenario.seed", "circuit.expression", "circuit.step_size", "circuit.direction",
-                          "circuit.colour", "circuit.inputs.y", "circuit.inputs._z", "goals.within_steps", "data"}
+                          "circuit.colour", "circuit.inputs.y", "circuit.inputs._z", "goals.within_steps",
+                          "data"}
     lines = {path: p.line for path, p in found.items()}
     assert lines == {"scenario.seed": 4, "circuit.expression": 7, "circuit.step_size": 8,
                      "circuit.direction": 9, "circuit.colour": 10, "circuit.inputs.y": 14,
@@ -192,7 +199,8 @@ dataset = "xor"
 
 
 def test_names_inputs_and_values_are_cross_checked() -> None:
-    text = GOOD.replace("(x * y) + z", "log(x) + w * y").replace("[circuit.inputs]", "[circuit.inputs]\nq = 1.0")
+    text = (GOOD.replace("(x * y) + z", "log(x) + w * y")
+            .replace("[circuit.inputs]", "[circuit.inputs]\nq = 1.0"))
     found = {p.path: p.message for p in problems(text)}
     assert "unknown input 'w' (column 10 of the expression)" in found["circuit.expression"]
     assert found["circuit.inputs.q"] == "input 'q' is not used by the expression"
@@ -253,10 +261,12 @@ def test_nodes_mode_builds_the_named_gates() -> None:
      "between -10 and 10"),
     (lambda t: t.replace('name = "f"', 'name = "q"'), "circuit.nodes[1].name", "used by node 1 already"),
     (lambda t: t.replace('name = "f"', 'name = "x"'), "circuit.nodes[1].name", "an input's"),
-    (lambda t: t.replace('inputs = ["x", "y"]', 'inputs = ["x"]'), "circuit.nodes[0].inputs", "mul takes 2 inputs"),
+    (lambda t: t.replace('inputs = ["x", "y"]', 'inputs = ["x"]'), "circuit.nodes[0].inputs",
+     "mul takes 2 inputs"),
     (lambda t: t.replace('inputs = ["x", "y"]', 'inputs = ["x", "y", 1]'), "circuit.nodes[0].inputs",
      "1 or 2 entries"),
-    (lambda t: t.replace('inputs = ["q", 2]', 'inputs = ["x", 2]'), "circuit.nodes[0].name", "nothing reads this node"),
+    (lambda t: t.replace('inputs = ["q", 2]', 'inputs = ["x", 2]'), "circuit.nodes[0].name",
+     "nothing reads this node"),
     (lambda t: t + '\n[circuit]\nexpression = "x * y"\n', "circuit.nodes", "not both"),
 ])
 def test_nodes_mode_refusals(edit, path: str, fragment: str) -> None:
@@ -272,7 +282,8 @@ def test_settings_goals_and_view_checks() -> None:
     assert "above output_at_most" in found["goals.output_at_least"]
     assert "more than circuit.steps (10)" in found["goals.within_steps"]
     assert "did you mean 'mul1'" in found["view.selected"]
-    found = {p.path: p.message for p in problems(GOOD.replace("[circuit.inputs]", 'fixed = ["w"]\n[circuit.inputs]'))}
+    fixed = GOOD.replace("[circuit.inputs]", 'fixed = ["w"]\n[circuit.inputs]')
+    found = {p.path: p.message for p in problems(fixed)}
     assert "'w' is not an input" in found["circuit.fixed[0]"]
 
 

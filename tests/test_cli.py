@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import nnsim.scenarios.library as library
-from nnsim.scenarios.library import builtin_lessons, first_sentence, scan_lessons
 from nnsim.cli.main import main
 from nnsim.scenarios import load_scenario
 from nnsim.scenarios.build import build_session
+from nnsim.scenarios.library import builtin_lessons, first_sentence, scan_lessons
 
 DATA = Path(__file__).parent / "data" / "cli"
 GOOD = DATA / "three_four_two.toml"          # 3 -> 4 -> 2, 26 parameters, reaches its goal

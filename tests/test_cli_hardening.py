@@ -193,7 +193,8 @@ def test_stale_temp_files_of_a_killed_write_are_removed(tmp_path) -> None:
 def test_kill_during_write_leaves_temp_that_the_next_write_removes(tmp_path) -> None:
     target = tmp_path / "c.json"
     code = ("import os, signal\nfrom nnsim.atomic import atomic_write\n"
-            f"def w(fh):\n    fh.write(b'x' * 1000)\n    fh.flush()\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "def w(fh):\n    fh.write(b'x' * 1000)\n    fh.flush()\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
             f"atomic_write({str(target)!r}, w)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert out.returncode == -signal.SIGKILL

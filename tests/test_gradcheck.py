@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from nnsim.engine import Dense, Dropout, Network, Trainer, activations
+from nnsim.engine import Dense, Dropout, Network, Trainer
 from nnsim.engine.gradcheck import gradient_check
 from nnsim.kernels import catalogue, npmath, reference
 

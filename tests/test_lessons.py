@@ -13,7 +13,13 @@ import pytest
 
 from nnsim.engine import Dense, DivergenceError
 from nnsim.scenarios import (
-    DenseLayer, DropoutLayer, Scenario, Schedule, dump_scenario, load_scenario, loads_scenario,
+    DenseLayer,
+    DropoutLayer,
+    Scenario,
+    Schedule,
+    dump_scenario,
+    load_scenario,
+    loads_scenario,
 )
 from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.circuit import scenario_kind
@@ -190,7 +196,8 @@ def test_activation_lessons_differ_only_in_the_hidden_activation() -> None:
     for s, act in zip(scenarios, ["relu", "tanh", "sigmoid", "linear"]):
         assert [l.activation for l in s.layers] == [act, act, "sigmoid"]
         assert s.data == scenarios[0].data and s.meta.seed == scenarios[0].meta.seed
-        assert s.training.model_copy(update={"epochs": 1}) == scenarios[0].training.model_copy(update={"epochs": 1})
+        one_epoch = {"epochs": 1}
+        assert s.training.model_copy(update=one_epoch) == scenarios[0].training.model_copy(update=one_epoch)
     relu, tanh, sigmoid = (trained(n) for n in names[:3])
     reached = [first_epoch_reaching(r, 0.9) for r in (relu, tanh, sigmoid)]
     assert None not in reached and reached[2] > 3 * max(reached[:2])

@@ -14,10 +14,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nnsim.scenarios import (
-    MISSING, DenseLayer, DropoutLayer, Problem, Scenario, ScenarioError, check_scenario,
-    dump_scenario, load_scenario, loads_scenario, save_scenario,
+    MISSING,
+    DenseLayer,
+    DropoutLayer,
+    Problem,
+    Scenario,
+    ScenarioError,
+    check_scenario,
+    dump_scenario,
+    load_scenario,
+    loads_scenario,
+    names,
+    save_scenario,
 )
-from nnsim.scenarios import names
 from nnsim.scenarios.lines import find_line, key_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,12 +114,14 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
     "unknown_keys.toml": [
         ("data.noize", "unknown key 'noize' in [data]; did you mean 'noise'?", 6),
         ("layers[0].unit", "did you mean 'units'?", 9),
-        ("training.learning_rte", "unknown key 'learning_rte' in [training]; did you mean 'learning_rate'?", 18),
+        ("training.learning_rte",
+         "unknown key 'learning_rte' in [training]; did you mean 'learning_rate'?", 18),
         ("traning", "unknown table [traning]; did you mean [training]?", 20),
         ("goal", "did you mean [goals]?", 23),
     ],
     "mismatched_units.toml": [
-        ("layers[1].units", "dataset 'iris' has 3 classes, so sparse_categorical_crossentropy needs 3 output units, got 2", 14),
+        ("layers[1].units", "dataset 'iris' has 3 classes, so sparse_categorical_crossentropy needs "
+                            "3 output units, got 2", 14),
     ],
     "bce_three_units.toml": [("layers[1].units", "binary_crossentropy needs 1 output unit, got 3", 12)],
     "multiple_problems.toml": [
@@ -128,7 +139,9 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("training.loss", "use a regression loss: mse, sse, mae", 16),
         ("goals.test_accuracy_at_least", "accuracy is not measured on a regression dataset", 19),
     ],
-    "logits_with_softmax.toml": [("training.from_logits", "applies 'softmax'; use activation = \"linear\"", 17)],
+    "logits_with_softmax.toml": [
+        ("training.from_logits", "applies 'softmax'; use activation = \"linear\"", 17),
+    ],
     "layer_structure.toml": [
         ("layers[0].alpha", "alpha applies only to leaky_relu and elu", 11),
         ("layers[1].type", "unknown layer type; valid types: dense, dropout", 14),
@@ -176,7 +189,8 @@ def test_error_string_format() -> None:
         loads_scenario(VALID.replace("learning_rate = 0.03", "learning_rate = -1"), source="lesson.toml")
     assert str(info.value) == "lesson.toml:26: training.learning_rate = -1: must be a number > 0 and <= 1000"
     problem = info.value.problems[0]
-    assert (problem.file, problem.path, problem.value, problem.line) == ("lesson.toml", "training.learning_rate", -1, 26)
+    assert (problem.file, problem.path, problem.value, problem.line) == (
+        "lesson.toml", "training.learning_rate", -1, 26)
 
 
 def test_file_errors(tmp_path: Path) -> None:
@@ -198,7 +212,8 @@ def test_valid_file_defaults_filled(tmp_path: Path) -> None:
     assert isinstance(first, DenseLayer)
     assert (first.init, first.bias_init, first.use_bias) == ("glorot_uniform", "zeros", True)
     t = s.training
-    assert (t.optimizer, t.epochs, t.shuffle, t.regularization, t.dtype) == ("sgd", 10, True, "none", "float32")
+    assert (t.optimizer, t.epochs, t.shuffle, t.regularization, t.dtype) == (
+        "sgd", 10, True, "none", "float32")
     assert (t.schedule.name, t.schedule.step_size, t.schedule.gamma) == ("step", 10, 0.7)
     assert s.goals.test_accuracy_at_least == 0.9 and s.view.panel is None
     assert check_scenario(s) == []
@@ -271,7 +286,8 @@ def test_dataset_specs_state_the_shapes_their_data_have() -> None:
 
 
 def test_key_lines_skip_multiline_strings_and_arrays() -> None:
-    text = '[a]\nx = """\n[b]\ny = 1\n"""\nz = [\n  1,\n  2,\n]\nw.v = 3\n"q k" = 4\n[[l]]\nu = 1\n[[l]]\nu = 2\n'
+    text = ('[a]\nx = """\n[b]\ny = 1\n"""\nz = [\n  1,\n  2,\n]\nw.v = 3\n"q k" = 4\n'
+            '[[l]]\nu = 1\n[[l]]\nu = 2\n')
     lines = key_lines(text)
     assert lines["a.x"] == 2 and "b" not in lines and "a.y" not in lines
     assert lines["a.z"] == 6 and lines["a.w.v"] == 10 and lines["a.q k"] == 11
@@ -303,7 +319,8 @@ values = st.recursive(
     scalars, lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=4),
     max_leaves=12,
 )
-FUZZ = settings(max_examples=int(os.environ.get("NNSIM_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("NNSIM_FUZZ_EXAMPLES", "300")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 def _load_or_error(text: str) -> Scenario | None:
@@ -355,8 +372,10 @@ def test_fuzz_mutated_valid_file(table: str, key: str, value: object) -> None:
 def valid_docs(draw: st.DrawFn) -> dict:
     """Scenario documents that must load."""
     dataset, out_units, loss, act = draw(st.sampled_from([
-        ("circle", 1, "binary_crossentropy", "sigmoid"), ("iris", 3, "sparse_categorical_crossentropy", "softmax"),
-        ("sine", 1, "mse", "linear"), ("xor", 1, "mse", "tanh"), ("digits", 10, "categorical_crossentropy", "softmax"),
+        ("circle", 1, "binary_crossentropy", "sigmoid"),
+        ("iris", 3, "sparse_categorical_crossentropy", "softmax"),
+        ("sine", 1, "mse", "linear"), ("xor", 1, "mse", "tanh"),
+        ("digits", 10, "categorical_crossentropy", "softmax"),
     ]))
     floats = lambda lo, hi: st.floats(lo, hi, allow_nan=False)  # noqa: E731
     hidden = draw(st.lists(st.fixed_dictionaries(
@@ -371,7 +390,8 @@ def valid_docs(draw: st.DrawFn) -> dict:
     schedule = draw(st.sampled_from(["constant", "cosine"]) | st.fixed_dictionaries(
         {"name": st.just("step"), "step_size": st.integers(1, 50), "gamma": floats(0.01, 1)}))
     return {
-        "scenario": {"name": draw(st.text(min_size=1)), "description": draw(st.text()), "seed": draw(st.integers(0, 2**40))},
+        "scenario": {"name": draw(st.text(min_size=1)), "description": draw(st.text()),
+                     "seed": draw(st.integers(0, 2**40))},
         "data": {"dataset": dataset, "test_fraction": draw(floats(0, 0.9)), "normalize": draw(st.booleans())},
         "layers": layers,
         "training": {"loss": loss, "learning_rate": draw(floats(1e-6, 10).filter(lambda x: x > 0)),

@@ -14,8 +14,16 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from nnsim.engine import Dense, Network, Trainer
-from nnsim.tui.widgets import (BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel,
-                               StepperPanel, grid_points, sample_activations)
+from nnsim.tui.widgets import (
+    BoundaryView,
+    CurveView,
+    NetworkView,
+    NeuronCard,
+    PlotsPanel,
+    StepperPanel,
+    grid_points,
+    sample_activations,
+)
 from nnsim.tui.widgets._common import num, parse_num
 
 SIZE = (100, 30)
