@@ -13,7 +13,7 @@ from typing import Callable
 from .common import UsageError
 
 #: run options that apply only to network scenarios, and those only to circuits
-NETWORK_ONLY = {"epochs": "--epochs", "save": "--save", "load": "--load"}
+NETWORK_ONLY = {"epochs": "--epochs", "save": "--save", "load": "--load", "backend": "--backend"}
 CIRCUIT_ONLY = {"steps": "--steps", "step_size": "--step-size", "h": "--h", "compare": "--compare"}
 
 

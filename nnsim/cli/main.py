@@ -22,6 +22,7 @@ from nnsim.usertext import user_text
 
 from . import interrupted
 from .circuit_options import add_run_options as add_circuit_run_options
+from .backends import add_backend_option
 from .circuit_options import is_circuit_file, reject_options
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "weights-only) before training")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no per-epoch lines: only the result")
+    add_backend_option(p)
     add_circuit_run_options(p, _int_at_least)
 
     p = sub.add_parser("gradcheck", prog="nnsim gradcheck", help="compare analytic and numerical gradients",
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_int_at_least(1, 10_000), default=32, metavar="N",
                    help="training samples to use (default 32)")
     p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="override scenario.seed")
+    add_backend_option(p)
     return parser
 
 
@@ -191,7 +194,8 @@ def gradcheck_command(args: argparse.Namespace) -> int:
 
     console = stdout_console()
     scenario = load_scenario(Path(args.file))
-    session = build_session(scenario, seed=args.seed)
+    from .backends import chosen_backend
+    session = build_session(scenario, seed=args.seed, backend=chosen_backend(args, scenario))
     n = min(args.samples, session.trainer.n_train)
     rows = gradient_check(session.trainer, samples=args.samples)
     console.print(user_text(f"{scenario.meta.name} ({args.file})", style="bold", one_line=True))

@@ -24,6 +24,7 @@ from nnsim.scenarios.goals import GoalResult, evaluate_goals
 from nnsim.files import UserFileError, check_user_file
 from nnsim.usertext import user_text
 
+from .backends import chosen_backend
 from .common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_output_path, err, mark, stdout_console,
 )
@@ -134,7 +135,7 @@ def run_command(args: argparse.Namespace) -> int:
             raise UsageError(f"--load {load_path}: {reason}") from None
 
     scenario = load_scenario(path)
-    session = build_session(scenario, seed=args.seed)
+    session = build_session(scenario, seed=args.seed, backend=chosen_backend(args, scenario))
     tr = session.trainer
     ds = session.dataset
     console.print(user_text(f"{scenario.meta.name} ({path})", style="bold", one_line=True))
