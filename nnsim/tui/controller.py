@@ -169,6 +169,7 @@ class Lab:
     def _snapshot(self, batches: int, loss: float, trace: StepTrace | None = None) -> Snapshot:
         t = self.trainer
         self.rate.add(t.step)
+        t.sync_to_host()   # cuda: the weights and gradients the screen shows come back
         return self.timeline.add(t.step, t.epoch, t.batch, batches, loss, t.net.P, t.net.G, trace)
 
     def _record_divergence(self, err: DivergenceError) -> None:

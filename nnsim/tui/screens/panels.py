@@ -113,6 +113,10 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
     if playing:
         text.append(f"  {frame.steps_per_s:,.0f} steps/s")
     text.append(f"  speed {lab.speed_label()}  ")
+    backend, asked = lab.trainer.backend_name, lab.scenario.training.backend
+    if backend != "cpu" or asked != "cpu":   # the default cpu goes unsaid
+        text.append(backend if asked == backend else f"{asked}: {backend}", style="bold magenta")
+        text.append("  ")
     if lab.phase is not None:
         text.append(f"phase {lab.phase.label}  ", style="cyan")
     goals = goals_of(lab)
