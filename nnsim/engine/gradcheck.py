@@ -33,7 +33,7 @@ def _float64_twin(trainer: Trainer, n: int) -> Trainer:
     """A float64 copy of the trainer's network and loss on its first n samples, dropout off."""
     net = trainer.net
     layers = [Dropout(0.0) if isinstance(l, Dropout) else copy.deepcopy(l) for l in net.layers]
-    twin = Network(net.input_dim, layers, dtype="float64", seed=net.seed)
+    twin = Network(net.input_dim, layers, dtype="float64", seed=net.seed, input_shape=net.input_shape)
     twin.set_weights(net.get_weights())
     x, y = trainer.x_train[:n].astype(np.float64), trainer.y_train[:n]
     t = Trainer(twin, x, y[:, 0] if trainer.loss.code == cat.SPARSE_CCE else y,

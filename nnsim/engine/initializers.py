@@ -20,8 +20,13 @@ INITIALIZERS: Registry[Init] = Registry("initializer")
 
 
 def _shape_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(fan_in, fan_out): a dense W (fan_in, units); a conv W (filters, channels, kh, kw) has
+    fan_in = channels·kh·kw and fan_out = filters·kh·kw (as Keras and PyTorch count them)."""
     if len(shape) == 1:
         return shape[0], shape[0]
+    if len(shape) == 4:
+        field = shape[2] * shape[3]
+        return shape[1] * field, shape[0] * field
     return shape[0], shape[-1]
 
 

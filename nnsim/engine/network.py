@@ -1,4 +1,10 @@
-"""A feed-forward network over one flat parameter vector (see kernels.layout)."""
+"""A feed-forward network over one flat parameter vector (see kernels.layout).
+
+Every layer but dropout is a *row* of the layer table (`layi`): dense, conv2d, maxpool2d,
+avgpool2d and flatten layers. `rows`, `n_rows` and `row_positions` list them; the older names
+`dense`, `n_dense` and `dense_positions` are the same lists (they predate the other kinds and
+mean "every layer with a table row"). Only `Dense` and `Conv2D` rows hold parameters.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,19 @@ from typing import Sequence
 import numpy as np
 
 from ..kernels import catalogue as cat
-from ..kernels.layout import region_offsets
+from ..kernels.layout import region_offsets, scratch_offsets
 from . import activations
-from .layers import Dense, Dropout, Layer
+from .layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
+from .shapes import LayerShapes, ShapeError, infer, show
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 PREDICT_ROWS = 256   # rows per block in predict's workspace
+PREDICT_ROWS_LAYERED = 64   # the same with conv rows (their im2col scratch grows with it)
+_NO_WEIGHTS = np.zeros(0)
+ROW_KINDS = {Dense: cat.DENSE, Conv2D: cat.CONV2D, MaxPool2D: cat.MAXPOOL2D,
+             AvgPool2D: cat.AVGPOOL2D, Flatten: cat.FLATTEN}
+TYPE_NAMES = {"dense": "Dense", "dropout": "Dropout", "conv2d": "Conv2D",
+              "maxpool2d": "MaxPool2D", "avgpool2d": "AvgPool2D", "flatten": "Flatten"}
 
 
 @dataclass(frozen=True)
@@ -22,7 +35,7 @@ class ParamSlice:
 
     name: str                 # checkpoint key, e.g. "layer0.W"
     label: str                # what users read, e.g. "layer 1 W" (1-based, every layer counted)
-    layer: int                # 0-based index among the parameterised (dense) layers
+    layer: int                # 0-based row (every layer but dropout; see `Network.rows`)
     key: str                  # "W" or "b"
     start: int
     stop: int
@@ -35,32 +48,51 @@ class ParamSlice:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    name: str         # e.g. "dense_1"
-    type: str         # "Dense" / "Dropout"
-    output_shape: str  # "(None, 4)"
+    name: str         # e.g. "dense_1", "conv2d_1"
+    type: str         # "Dense", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten"
+    output_shape: str  # "(None, 4)", "(None, 8, 26, 26)" (channels, height, width)
     params: int
 
 
 class Network:
     """Layers in order, their parameters in one vector `P` and gradients in `G`.
 
-    Weights are named `layer{i}.W` (fan_in × units) and `layer{i}.b`, where i is the layer's
-    position in the list (dropout layers count).
+    Weights are named `layer{i}.W` and `layer{i}.b`, where i is the layer's position in the list
+    (dropout layers count): a dense W is fan_in × units, a conv W filters × channels × kh × kw
+    (PyTorch's order). `input_shape` (channels, height, width) makes the inputs images (their
+    C·H·W values channel by channel, row by row); shapes are inferred and checked through the
+    layers (`nnsim.engine.shapes`; a misfit is a ValueError naming the layer and the shapes).
     """
 
     def __init__(self, input_dim: int, layers: Sequence[Layer], dtype: str = "float32",
-                 seed: int = 0) -> None:
+                 seed: int = 0, input_shape: Sequence[int] | None = None) -> None:
         if isinstance(input_dim, bool) or int(input_dim) < 1:
             raise ValueError(f"input_dim must be >= 1, got {input_dim!r}")
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.input_dim = int(input_dim)
+        self.input_shape = self._image_shape(input_shape)
         self.layers = list(layers)
         self.dtype = np.dtype(DTYPES[dtype])
         self.seed = int(seed)
         self._check_structure()
+        self.shapes: list[LayerShapes] = infer(self.input_shape or (self.input_dim,), self.layers)
         self._build_layout()
         self.initialize(seed)
+
+    def _image_shape(self, shape: Sequence[int] | None) -> tuple[int, int, int] | None:
+        if shape is None:
+            return None
+        dims = tuple(shape)
+        if len(dims) != 3 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                                 or v < 1 for v in dims):
+            raise ValueError(f"input_shape must be (channels, height, width), integers >= 1, "
+                             f"got {shape!r}")
+        c, h, w = (int(v) for v in dims)
+        if c * h * w != self.input_dim:
+            raise ValueError(f"input_shape {(c, h, w)} holds {c * h * w} values, but input_dim "
+                             f"is {self.input_dim}")
+        return c, h, w
 
     # -- structure -------------------------------------------------------------------------
     def _check_structure(self) -> None:
@@ -69,7 +101,7 @@ class Network:
         if not isinstance(self.layers[-1], Dense):
             raise ValueError("the last layer must be dense (it produces the output)")
         for i, layer in enumerate(self.layers):
-            if not isinstance(layer, (Dense, Dropout)):
+            if type(layer) not in ROW_KINDS and not isinstance(layer, Dropout):
                 raise ValueError(f"layer {i}: unsupported layer type {type(layer).__name__}")
             if isinstance(layer, Dropout) and i > 0 and isinstance(self.layers[i - 1], Dropout):
                 raise ValueError(f"layers {i - 1} and {i} are two dropout layers in a row; use one")
@@ -78,28 +110,40 @@ class Network:
                 raise ValueError(f"layer {i}: softmax is only allowed on the output layer")
 
     def _build_layout(self) -> None:
-        self.dense: list[Dense] = [l for l in self.layers if isinstance(l, Dense)]
-        self.dense_positions = [i for i, l in enumerate(self.layers) if isinstance(l, Dense)]
-        L = len(self.dense)
+        self.rows: list[Layer] = [l for l in self.layers if not isinstance(l, Dropout)]
+        self.row_positions = [i for i, l in enumerate(self.layers) if not isinstance(l, Dropout)]
+        self.dense, self.dense_positions = self.rows, self.row_positions  # the older names
+        L = len(self.rows)
         layi = np.zeros((L + 1, cat.LAYI_COLS), dtype=np.int64)
         layf = np.zeros((L + 1, cat.LAYF_COLS), dtype=np.float64)
         layi[0, cat.UNITS] = self.input_dim
         layi[0, cat.KIND] = cat.INPUT
-        off, din, site, ucol = 0, self.input_dim, 0, 0
-        for layer in self.layers:
+        layi[0, [cat.C_OUT, cat.H_OUT, cat.W_OUT]] = _chw(self.input_shape or (self.input_dim,))
+        off, site, ucol = 0, 0, 0
+        for layer, shapes in zip(self.layers, self.shapes):
             if isinstance(layer, Dropout):
                 layf[site, cat.DROP] = layer.rate
                 continue
             site += 1
-            u = int(layer.units)
             row = layi[site]
-            row[cat.FAN_IN], row[cat.UNITS], row[cat.WOFF], row[cat.BOFF] = din, u, off, off + din * u
-            row[cat.ACT] = activations.get(layer.activation).code
-            row[cat.HASB] = int(layer.use_bias)
-            row[cat.KIND] = cat.DENSE
-            layf[site, cat.ALPHA] = float(layer.alpha or 0.0)
-            off += din * u + u
-            din = u
+            row[cat.KIND] = ROW_KINDS[type(layer)]
+            row[cat.UNITS] = int(np.prod(shapes.output))
+            row[[cat.C_IN, cat.H_IN, cat.W_IN]] = _chw(shapes.input)
+            row[[cat.C_OUT, cat.H_OUT, cat.W_OUT]] = _chw(shapes.output)
+            row[[cat.KH, cat.KW]] = shapes.window
+            row[[cat.SH, cat.SW]] = shapes.stride
+            row[[cat.PH, cat.PW]] = shapes.padding
+            row[cat.WOFF] = row[cat.BOFF] = off
+            row[cat.ACT] = cat.LINEAR
+            if isinstance(layer, (Dense, Conv2D)):
+                fan_in = (int(np.prod(shapes.input)) if isinstance(layer, Dense)
+                          else shapes.input[0] * shapes.window[0] * shapes.window[1])
+                nb = int(row[cat.C_OUT])        # units, or filters
+                row[cat.FAN_IN], row[cat.BOFF] = fan_in, off + fan_in * nb
+                row[cat.ACT] = activations.get(layer.activation).code
+                row[cat.HASB] = int(layer.use_bias)
+                layf[site, cat.ALPHA] = float(layer.alpha or 0.0)
+                off += fan_in * nb + nb
         for s in range(L + 1):
             if layf[s, cat.DROP] > 0:
                 layi[s, cat.UCOL] = ucol
@@ -111,17 +155,23 @@ class Network:
         self.G = np.zeros(off, dtype=self.dtype)
         self._slices = self._param_slices()
         for sl in self._slices:
-            layer = self.dense[sl.layer]
+            layer = self.rows[sl.layer]
             layer.params[sl.key] = self.P[sl.start:sl.stop].reshape(sl.shape)
             layer.grads[sl.key] = self.G[sl.start:sl.stop].reshape(sl.shape)
 
     def _param_slices(self) -> list[ParamSlice]:
         out = []
-        for l, pos in enumerate(self.dense_positions):
+        for l, pos in enumerate(self.row_positions):
             row = self.layi[l + 1]
-            fi, u = int(row[cat.FAN_IN]), int(row[cat.UNITS])
+            kind = int(row[cat.KIND])
+            if kind == cat.DENSE:
+                w_shape: tuple[int, ...] = (int(row[cat.FAN_IN]), int(row[cat.UNITS]))
+            elif kind == cat.CONV2D:
+                w_shape = (int(row[cat.C_OUT]), int(row[cat.C_IN]), int(row[cat.KH]), int(row[cat.KW]))
+            else:
+                continue
             w0, b0 = int(row[cat.WOFF]), int(row[cat.BOFF])
-            for key, start, shape in (("W", w0, (fi, u)), ("b", b0, (u,))):
+            for key, start, shape in (("W", w0, w_shape), ("b", b0, (int(row[cat.C_OUT]),))):
                 out.append(ParamSlice(f"layer{pos}.{key}", f"layer {pos + 1} {key}", l, key,
                                       start, start + int(np.prod(shape)), shape))
         return out
@@ -135,15 +185,44 @@ class Network:
         return region_offsets(self.layi, bmax)
 
     @property
+    def layered(self) -> bool:
+        """True when some row is not dense: training and prediction then use the layered
+        kernels (`kernels.cpu_layers`), all-dense networks the fused ones."""
+        return bool(np.any(self.layi[1:, cat.KIND] != cat.DENSE))
+
+    def scratch(self, bmax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(soffs, float scratch, int scratch) for the layered kernels on up to `bmax` rows
+        (`kernels.layout.scratch_offsets`)."""
+        soffs, fsize, isize = scratch_offsets(self.layi, bmax)
+        return soffs, np.zeros(fsize, dtype=self.dtype), np.zeros(isize, dtype=np.int64)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    def row_shape(self, l: int) -> tuple[int, ...]:
+        """Row l's output shape for one sample: (units,) or (channels, height, width)."""
+        return self.shapes[self.row_positions[l]].output
+
+    def row_input_shape(self, l: int) -> tuple[int, ...]:
+        """Row l's input shape for one sample (the data's for row 0)."""
+        return self.shapes[self.row_positions[l]].input
+
+    def row_kind(self, l: int) -> str:
+        """"dense", "conv2d", "maxpool2d", "avgpool2d" or "flatten"."""
+        return self.rows[l].kind
+
+    @property
     def output_dim(self) -> int:
         return int(self.dense[-1].units)
 
     @property
     def n_dense(self) -> int:
-        return len(self.dense)
+        """The number of rows (the older name of `n_rows`)."""
+        return len(self.rows)
 
     def dense_label(self, l: int) -> str:
-        """Human name of dense layer l (0-based), counting hidden/output for learners."""
+        """Human name of row l (0-based), counting hidden/output for learners."""
         return f"layer {l + 1}" + (" (output)" if l == self.n_dense - 1 else "")
 
     # -- weights ---------------------------------------------------------------------------
@@ -152,12 +231,14 @@ class Network:
         if seed is not None:
             self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
-        din = self.input_dim
-        for layer in self.dense:
-            fresh = layer.initialize(rng, din)
+        slices = {(sl.layer, sl.key): sl for sl in self._slices}
+        for l, layer in enumerate(self.rows):
+            if (l, "W") not in slices:
+                continue                    # pool and flatten rows hold no parameters
+            fresh = layer.initialize(rng, (int(self.layi[l + 1, cat.FAN_IN])
+                                           if isinstance(layer, Dense) else self.row_input_shape(l)))
             layer.params["W"][...] = fresh["W"]
             layer.params["b"][...] = fresh["b"]
-            din = int(layer.units)
         self.G[:] = 0
         self._host_changed()
 
@@ -195,7 +276,9 @@ class Network:
         self._host_changed()
 
     def weight_arrays(self) -> list[np.ndarray]:
-        return [layer.params["W"] for layer in self.dense]
+        """Each row's weight tensor W in order (an empty array for pool and flatten rows, so
+        per-row lists such as the epoch's weight norms stay aligned with the rows)."""
+        return [layer.params.get("W", _NO_WEIGHTS) for layer in self.rows]
 
     # -- inference and description ---------------------------------------------------------
     def predict(self, x: np.ndarray, backend: str = "cpu") -> np.ndarray:
@@ -206,23 +289,38 @@ class Network:
         if xx.ndim != 2 or xx.shape[1] != self.input_dim:
             raise ValueError(f"inputs must have shape (N, {self.input_dim}), got {xx.shape}")
         out = np.empty((xx.shape[0], self.output_dim), dtype=self.dtype)
+        if self.layered:
+            rows = PREDICT_ROWS_LAYERED
+            offs, _ = self.workspace_offsets(rows)
+            soffs, XS, IS = self.scratch(rows)
+            get_backend(backend, layered=True).predict_layered(
+                xx, self.P, self.layi, self.layf, offs, rows, out, XS, soffs, IS)
+            return out
         offs, _ = self.workspace_offsets(PREDICT_ROWS)
         get_backend(backend).predict(xx, self.P, self.layi, self.layf, offs, PREDICT_ROWS, out)
         return out
 
     def summary(self) -> list[SummaryRow]:
-        """Keras-style rows: name, type, output shape, parameter count."""
-        rows, din, counts = [], self.input_dim, {"dense": 0, "dropout": 0}
-        for layer in self.layers:
-            counts[layer.kind] += 1
+        """Keras-style rows: name, type, output shape, parameter count (biases counted only
+        where the layer uses them, as Keras does)."""
+        rows: list[SummaryRow] = []
+        counts: dict[str, int] = {}
+        for layer, shapes in zip(self.layers, self.shapes):
+            counts[layer.kind] = counts.get(layer.kind, 0) + 1
             name = f"{layer.kind}_{counts[layer.kind]}"
+            n = 0
             if isinstance(layer, Dense):
-                n = din * int(layer.units) + (int(layer.units) if layer.use_bias else 0)
-                din = int(layer.units)
-                rows.append(SummaryRow(name, "Dense", f"(None, {din})", n))
-            else:
-                rows.append(SummaryRow(name, "Dropout", f"(None, {din})", 0))
+                n = int(np.prod(shapes.input)) * int(layer.units) + (int(layer.units) if layer.use_bias else 0)
+            elif isinstance(layer, Conv2D):
+                kh, kw = shapes.window
+                n = layer.filters * shapes.input[0] * kh * kw + (layer.filters if layer.use_bias else 0)
+            rows.append(SummaryRow(name, TYPE_NAMES[layer.kind], show(shapes.output), n))
         return rows
 
     def config(self) -> list[dict]:
         return [layer.config() for layer in self.layers]
+
+
+def _chw(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """A shape as (C, H, W): a flat (D,) is (D, 1, 1)."""
+    return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (shape[0], 1, 1)

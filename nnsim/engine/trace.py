@@ -15,9 +15,13 @@ import numpy as np
 
 @dataclass
 class LayerTrace:
-    """One dense layer in one step (rows = the batch's samples)."""
+    """One row of the network (a dense, conv, pool or flatten layer) in one step (rows = the
+    batch's samples). Blocks are flattened per sample: a conv or pool row's a_in, z, a, dA and
+    dZ are (n, C·H·W); reshape them with `in_shape` / `out_shape` (channel by channel, row by
+    row). A conv row's W is (filters, channels, kh, kw); pool and flatten rows hold no
+    parameters (W, b, dW, db, update_W, update_b are empty arrays)."""
 
-    index: int             # dense layer index, 0-based
+    index: int             # row index, 0-based (every layer but dropout)
     position: int          # position in the network's layer list
     activation: str
     a_in: np.ndarray       # a₍ₗ₋₁₎, the layer's input (after any dropout before it)
@@ -40,6 +44,12 @@ class LayerTrace:
     #: "m_hat", "v_hat" (empty for sgd, or before the update).
     state_W: dict[str, np.ndarray] = field(default_factory=dict)
     state_b: dict[str, np.ndarray] = field(default_factory=dict)
+    kind: str = "dense"            # "dense", "conv2d", "maxpool2d", "avgpool2d", "flatten"
+    in_shape: tuple[int, ...] = ()   # one sample's input: (units,) or (channels, height, width)
+    out_shape: tuple[int, ...] = ()  # one sample's output
+    window: tuple[int, int] = (0, 0)   # conv kernel or pool window (kh, kw)
+    stride: tuple[int, int] = (0, 0)
+    padding: tuple[int, int] = (0, 0)  # zeros above and to the left (conv "same")
 
     @property
     def drop_scale(self) -> float:

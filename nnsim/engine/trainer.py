@@ -41,7 +41,7 @@ class Trainer:
         self.backend_name = resolve_backend(backend)  # "auto": cuda with a usable GPU, else cpu
         self._on_device = self.backend_name == "cuda"  # data, weights and state on the GPU
         self._dev = None                                # its DeviceTrainer, bound at first use
-        self.kernels = get_backend(backend)
+        self.kernels = get_backend(backend, layered=net.layered)   # conv/pool rows: layered kernels
         self.loss = losses_mod.get(loss)
         self.from_logits = bool(from_logits)
         out_act = net.dense[-1].activation
@@ -95,6 +95,7 @@ class Trainer:
         net, B = self.net, self._batch_size
         self.offs, self.region = net.workspace_offsets(B)
         self.ws = np.zeros(4 * self.region, dtype=net.dtype)   # A, Z, dL/dA, dL/dZ
+        self._scratch = net.scratch(B) if net.layered else None  # (soffs, im2col..., argmax)
         self.cfg = np.zeros(lay.CFG_SIZE, dtype=np.int64)
         self.cfg[lay.CFG_BATCH] = B
         self.cfg[lay.CFG_BMAX] = B
@@ -266,9 +267,15 @@ class Trainer:
                 dev.pull()
             return done, out_loss, out_gn
         opt, net = self.optimizer, self.net
-        done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
-                                          opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
-                                          self.offs, U, self.ws, out_loss, out_gn)
+        if self._scratch is not None:
+            soffs, XS, IS = self._scratch
+            done = self.kernels.train_batches_layered(
+                self.x_train, self.y_train, order, net.P, net.G, opt.s1, opt.s2, self._hp, cfg,
+                net.layi, net.layf, self.offs, U, self.ws, out_loss, out_gn, XS, soffs, IS)
+        else:
+            done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
+                                              opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
+                                              self.offs, U, self.ws, out_loss, out_gn)
         opt.t = cfg.item(lay.CFG_T)
         return done, out_loss, out_gn
 
@@ -477,6 +484,9 @@ class Trainer:
                     delta[sl.start:sl.stop].reshape(sl.shape).copy())
             setattr(tr.layers[sl.layer], f"state_{sl.key}",
                     self._optimizer_state(sl, s1_before, s2_before))
+        for lt in tr.layers:          # pool and flatten rows: nothing to update
+            if lt.update_W is None and lt.W.size == 0:
+                lt.update_W, lt.update_b = lt.W.copy(), lt.b.copy()
         self._advance(1, np.array([loss]))
         self._walk_record = self._finish_epoch_if_done()
         yield Phase("update", None, tr)
@@ -511,16 +521,22 @@ class Trainer:
         tr.input_drop_rate, tr.input_keep = kept(0, net.input_dim)
         tensors = {(sl.layer, sl.key): sl for sl in net.param_slices()}
         L = net.n_dense
+        def tensor(v: np.ndarray, sl: Any) -> np.ndarray:   # pool/flatten rows: no tensor
+            return v[sl.start:sl.stop].reshape(sl.shape).copy() if sl else np.zeros(0, v.dtype)
+
         for l, layer in enumerate(net.dense):
-            W, b = tensors[l, "W"], tensors[l, "b"]
-            fi, u = W.shape
+            W, b = tensors.get((l, "W")), tensors.get((l, "b"))
+            fi, u = int(net.layi[l, lay.UNITS]), int(net.layi[l + 1, lay.UNITS])
             lt = LayerTrace(
                 index=l, position=net.dense_positions[l], activation=layer.activation,
                 a_in=block(0, l, fi), z=block(1, l + 1, u), a=block(0, l + 1, u),
-                W=P[W.start:W.stop].reshape(W.shape).copy(), b=P[b.start:b.stop].copy(),
+                W=tensor(P, W), b=tensor(P, b),
                 dA=block(2, l + 1, u), dZ=block(3, l + 1, u),
-                dW=net.G[W.start:W.stop].reshape(W.shape).copy(), db=net.G[b.start:b.stop].copy(),
+                dW=tensor(net.G, W), db=tensor(net.G, b),
                 alpha=float(net.layf64[l + 1, lay.ALPHA]))
+            shapes = net.shapes[net.dense_positions[l]]
+            lt.kind, lt.in_shape, lt.out_shape = layer.kind, shapes.input, shapes.output
+            lt.window, lt.stride, lt.padding = shapes.window, shapes.stride, shapes.padding
             rate, keep = kept(l + 1, u) if l < L - 1 else (0.0, None)
             lt.fz = lt.a.copy()
             if keep is not None:      # f(z) before dropout: a/scale where kept, f(z) where dropped

@@ -11,10 +11,12 @@ engine registry that names it (with its settings and their ranges).
 from __future__ import annotations
 
 # -- layer kinds (layi column KIND) ----------------------------------------------------------
-# Row 0 of the layer table is the input. Convolution, pooling, flatten and recurrent kinds join
-# here with their kernels.
-INPUT, DENSE = 0, 1
-LAYER_KINDS = {"input": INPUT, "dense": DENSE}
+# Row 0 of the layer table is the input; every other layer but dropout is a row. A network of
+# dense rows only trains in `cpu.train_batches` (one fused kernel); any other kind sends it to
+# `cpu_layers.train_batches_layered`. Recurrent kinds join here with their kernels.
+INPUT, DENSE, CONV2D, MAXPOOL2D, AVGPOOL2D, FLATTEN = range(6)
+LAYER_KINDS = {"input": INPUT, "dense": DENSE, "conv2d": CONV2D, "maxpool2d": MAXPOOL2D,
+               "avgpool2d": AVGPOOL2D, "flatten": FLATTEN}
 
 # -- activations -----------------------------------------------------------------------------
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTMAX = range(7)
@@ -36,9 +38,16 @@ REG_NONE, REG_L1, REG_L2 = range(3)
 REGULARIZERS = {"none": REG_NONE, "l1": REG_L1, "l2": REG_L2}
 
 # -- the layer tables ------------------------------------------------------------------------
-# layi int64 (rows, LAYI_COLS): row 0 the input, row l + 1 the l-th parameterised layer.
-FAN_IN, UNITS, WOFF, BOFF, ACT, HASB, UCOL, KIND = range(8)
-LAYI_COLS = 8
+# layi int64 (rows, LAYI_COLS): row 0 the input, row r the r-th layer that is not a dropout.
+# UNITS is the row's flattened output size C_OUT·H_OUT·W_OUT (channel by channel, row by row,
+# as PyTorch flattens). Dense and flatten rows, and an input that is not an image, have the
+# shape (UNITS, 1, 1). FAN_IN of a conv row is C_IN·KH·KW (what its initializer sees); pool and
+# flatten rows have no parameters (HASB 0, ACT linear). KH, KW: kernel or pool window; SH, SW:
+# strides; PH, PW: zero padding at the top and left (Keras "same" puts any odd extra row or
+# column at the bottom or right, which needs no column: the kernels read zeros outside).
+(FAN_IN, UNITS, WOFF, BOFF, ACT, HASB, UCOL, KIND, C_IN, H_IN, W_IN, C_OUT, H_OUT, W_OUT,
+ KH, KW, SH, SW, PH, PW) = range(20)
+LAYI_COLS = 20
 # layf (rows, LAYF_COLS): the activation's alpha; the dropout rate applied to this row's output.
 ALPHA, DROP = range(2)
 LAYF_COLS = 2

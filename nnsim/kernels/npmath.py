@@ -197,3 +197,123 @@ def penalty_gradient(code: int, rate: float, w: Array) -> Array:
     if code == REG_L2:
         return rate * w
     return np.zeros_like(w)
+
+
+# -- convolution and pooling over (n, C, H, W) images ------------------------------------------
+# The plain-NumPy version of what `cpu_layers` computes: a convolution is a matrix product of
+# the kernel with the image's patches ("im2col"), and its backward pass sums each patch's
+# gradient back onto the pixels it came from ("col2im"). Padding: `ph` rows of zeros above and
+# `pw` columns to the left; whatever else a window needs below or to the right is zeros too.
+def _padded(x: Array, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ho: int,
+            wo: int) -> Array:
+    """x inside a zero frame big enough for every window: (n, C, Hp, Wp)."""
+    n, c, h, w = x.shape
+    hp, wp = max(ph + h, (ho - 1) * sh + kh), max(pw + w, (wo - 1) * sw + kw)
+    xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    return xp
+
+
+def im2col(x: Array, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ho: int,
+           wo: int) -> Array:
+    """Patches: cols[s, (c, i, j), (y, x)] = padded x[s, c, y·sh + i, x·sw + j], shape
+    (n, C·kh·kw, ho·wo): column (y, x) is the window under output pixel (y, x)."""
+    xp = _padded(x, kh, kw, sh, sw, ph, pw, ho, wo)
+    n, c = x.shape[:2]
+    cols = np.empty((n, c, kh, kw, ho, wo), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+    return cols.reshape(n, c * kh * kw, ho * wo)
+
+
+def col2im(dcols: Array, shape: tuple[int, int, int, int], kh: int, kw: int, sh: int, sw: int,
+           ph: int, pw: int, ho: int, wo: int) -> Array:
+    """The adjoint of `im2col`: each patch entry's gradient added back onto its pixel."""
+    n, c, h, w = shape
+    dxp = _padded(np.zeros(shape, dtype=dcols.dtype), kh, kw, sh, sw, ph, pw, ho, wo)
+    d = dcols.reshape(n, c, kh, kw, ho, wo)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += d[:, :, i, j]
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+
+
+def conv2d_forward(x: Array, W: Array, b: Array | None, stride: tuple[int, int],
+                   pad: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Array, Array]:
+    """z[s, f] = Σ_c W[f, c] ⋆ x[s, c] + b[f] (cross-correlation, as every framework does).
+    x (n, C, H, W), W (F, C, kh, kw). Returns (z (n, F, ho, wo), the im2col columns)."""
+    (sh, sw), (ph, pw), (ho, wo) = stride, pad, out_hw
+    f, _, kh, kw = W.shape
+    cols = im2col(x, kh, kw, sh, sw, ph, pw, ho, wo)
+    z = np.einsum("fk,skp->sfp", W.reshape(f, -1), cols)
+    if b is not None:
+        z = z + b[None, :, None]
+    return z.reshape(x.shape[0], f, ho, wo), cols
+
+
+def conv2d_backward(x_shape: tuple[int, int, int, int], cols: Array, W: Array, dz: Array,
+                    stride: tuple[int, int], pad: tuple[int, int]) -> tuple[Array, Array, Array]:
+    """From dL/dz (n, F, ho, wo): (dL/dx (n, C, H, W), dL/dW (F, C, kh, kw), dL/db (F,)).
+    dL/dW = Σ_s dz_s · cols_sᵀ; dL/dcols = Wᵀ · dz, summed back onto the pixels."""
+    (sh, sw), (ph, pw) = stride, pad
+    n, f, ho, wo = dz.shape
+    kh, kw = W.shape[2:]
+    d = dz.reshape(n, f, ho * wo)
+    dW = np.einsum("sfp,skp->fk", d, cols).reshape(W.shape)
+    db = d.sum(axis=(0, 2))
+    dcols = np.einsum("fk,sfp->skp", W.reshape(f, -1), d)
+    return col2im(dcols, x_shape, kh, kw, sh, sw, ph, pw, ho, wo), dW, db
+
+
+def _windows(x: Array, kh: int, kw: int, sh: int, sw: int, ho: int, wo: int) -> Array:
+    """(n, C, ho, wo, kh·kw): the pooling window under each output (no padding)."""
+    n, c = x.shape[:2]
+    win = np.empty((n, c, ho, wo, kh, kw), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            win[..., i, j] = x[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+    return win.reshape(n, c, ho, wo, kh * kw)
+
+
+def maxpool2d_forward(x: Array, window: tuple[int, int], stride: tuple[int, int],
+                      out_hw: tuple[int, int]) -> tuple[Array, Array]:
+    """z = the largest value in each window; also which window entry won (the first of equal
+    ones, reading the window row by row), (n, C, ho, wo) ints in [0, kh·kw)."""
+    (kh, kw), (sh, sw), (ho, wo) = window, stride, out_hw
+    win = _windows(x, kh, kw, sh, sw, ho, wo)
+    won = win.argmax(axis=-1)
+    return np.take_along_axis(win, won[..., None], axis=-1)[..., 0], won
+
+
+def maxpool2d_backward(x_shape: tuple[int, int, int, int], won: Array, dz: Array,
+                       window: tuple[int, int], stride: tuple[int, int]) -> Array:
+    """The max gate: each output's gradient goes to the one input that won, the others get 0."""
+    (kh, kw), (sh, sw) = window, stride
+    n, c, ho, wo = dz.shape
+    dx = np.zeros(x_shape, dtype=dz.dtype)
+    s, ch, y, xx = np.indices((n, c, ho, wo))
+    rows = y * sh + won // kw
+    cols = xx * sw + won % kw
+    np.add.at(dx, (s, ch, rows, cols), dz)
+    return dx
+
+
+def avgpool2d_forward(x: Array, window: tuple[int, int], stride: tuple[int, int],
+                      out_hw: tuple[int, int]) -> Array:
+    """z = the mean of each window."""
+    (kh, kw), (sh, sw), (ho, wo) = window, stride, out_hw
+    return _windows(x, kh, kw, sh, sw, ho, wo).mean(axis=-1)
+
+
+def avgpool2d_backward(x_shape: tuple[int, int, int, int], dz: Array, window: tuple[int, int],
+                       stride: tuple[int, int]) -> Array:
+    """Each output's gradient spread equally over its window: dz / (kh·kw) to every input."""
+    (kh, kw), (sh, sw) = window, stride
+    n, c, ho, wo = dz.shape
+    dx = np.zeros(x_shape, dtype=dz.dtype)
+    share = dz / (kh * kw)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += share
+    return dx

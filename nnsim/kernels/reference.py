@@ -2,7 +2,10 @@
 
 Written layer by layer with the `fn`/`grad` pairs of `npmath`, so a reader sees the chain rule:
 forward z = a·W + b, a = f(z); backward dL/dz = dL/da ⊙ f′(z), dL/dW = aᵀ·dL/dz,
-dL/db = Σ dL/dz, dL/da_prev = dL/dz·Wᵀ.
+dL/db = Σ dL/dz, dL/da_prev = dL/dz·Wᵀ. Conv, pool and flatten rows do the same with
+`npmath.conv2d_forward` and its kin on (n, C, H, W) views of the flat blocks; pool and flatten
+rows are linear (a = z). `train_batches_layered` and `predict_layered` are the same functions
+under the layered backend's names (this backend needs no scratch).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import npmath
-from .catalogue import (ACT, ALPHA, BCE, BOFF, CFG_APPLY, CFG_BATCH, CFG_COUNT, CFG_ERR,
-                        CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG, CFG_START, CFG_T,
-                        DROP, ERR_GRAD, ERR_LOSS, FAN_IN, HASB, HP_REG, SPARSE_CCE, UCOL, UNITS,
-                        WOFF, fused_output, loss_norm)
+from .catalogue import (ACT, ALPHA, AVGPOOL2D, BCE, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH,
+                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
+                        CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, FLATTEN,
+                        H_IN, H_OUT, HASB, HP_REG, KH, KIND, KW, MAXPOOL2D, PH, PW, SH,
+                        SPARSE_CCE, SW, UCOL, UNITS, W_IN, W_OUT, WOFF, fused_output, loss_norm)
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Pass:
     masks: list[np.ndarray | None] = field(default_factory=list)
     loss: float = float("nan")
     grad: np.ndarray | None = None
+    cols: dict[int, np.ndarray] = field(default_factory=dict)   # conv row -> its im2col columns
+    won: dict[int, np.ndarray] = field(default_factory=dict)    # max-pool row -> winning entries
 
 
 def _mask(U: np.ndarray, col: int, rate: float, shape: tuple[int, int]) -> np.ndarray | None:
@@ -48,12 +54,16 @@ def forward(xb: np.ndarray, P: np.ndarray, layi: np.ndarray, layf: np.ndarray,
     ps.z.append(None)
     ps.masks.append(m0)
     for l in range(L):
-        din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
-        w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
-        W = P[w0:w0 + din * dout].reshape(din, dout)
-        z = ps.a[-1] @ W
-        if layi[l + 1, HASB]:
-            z = z + P[b0:b0 + dout]
+        kind = int(layi[l + 1, KIND])
+        if kind == DENSE:
+            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
+            w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
+            W = P[w0:w0 + din * dout].reshape(din, dout)
+            z = ps.a[-1] @ W
+            if layi[l + 1, HASB]:
+                z = z + P[b0:b0 + dout]
+        else:
+            z = _spatial_forward(ps, l + 1, P, layi)
         a = npmath.ACT_FN[int(layi[l + 1, ACT])](z, float(layf[l + 1, ALPHA])).astype(P.dtype)
         m = (_mask(ub, layi[l + 1, UCOL], layf[l + 1, DROP], a.shape)
              if training and l < L - 1 else None)
@@ -85,16 +95,19 @@ def forward_backward(xb: np.ndarray, yb: np.ndarray, ub: np.ndarray | None, P: n
         ps.dz[L] = npmath.act_backward(out_act, ps.z[L], out, ps.da[L], float(layf[L, ALPHA]))
     G = np.zeros_like(P)
     for l in range(L - 1, -1, -1):
-        din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
-        w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
-        W = P[w0:w0 + din * dout].reshape(din, dout)
-        dz = ps.dz[l + 1]
-        G[w0:w0 + din * dout] = (ps.a[l].T @ dz
-                                 + npmath.penalty_gradient(reg_code, reg, W)).ravel()
-        if layi[l + 1, HASB]:
-            G[b0:b0 + dout] = dz.sum(axis=0)
+        if int(layi[l + 1, KIND]) != DENSE:
+            da = _spatial_backward(ps, l + 1, P, layi, G, reg_code, reg)
+        else:
+            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
+            w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
+            W = P[w0:w0 + din * dout].reshape(din, dout)
+            dz = ps.dz[l + 1]
+            G[w0:w0 + din * dout] = (ps.a[l].T @ dz
+                                     + npmath.penalty_gradient(reg_code, reg, W)).ravel()
+            if layi[l + 1, HASB]:
+                G[b0:b0 + dout] = dz.sum(axis=0)
+            da = dz @ W.T if l > 0 else None
         if l > 0:
-            da = dz @ W.T
             ps.da[l] = da
             m = ps.masks[l]
             code, alpha = int(layi[l, ACT]), float(layf[l, ALPHA])
@@ -125,10 +138,10 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, o
             return k
         G[:] = ps.grad
         for l in range(L - 1, -1, -1):
-            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
+            nw, nb = param_sizes(layi, l + 1)
             w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
-            ss = float(np.sum(G[w0:w0 + din * dout].astype(np.float64) ** 2)
-                       + np.sum(G[b0:b0 + dout].astype(np.float64) ** 2))
+            ss = float(np.sum(G[w0:w0 + nw].astype(np.float64) ** 2)
+                       + np.sum(G[b0:b0 + nb].astype(np.float64) ** 2))
             out_gn[k, l] = np.sqrt(ss)
             if not np.isfinite(ss):
                 cfg[CFG_ERR], cfg[CFG_ERR_LAYER] = ERR_GRAD, l
@@ -141,6 +154,88 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, o
 def predict(X, P, layi, layf, offs, bmax, out) -> None:
     """Same contract as `cpu.predict` (offs is unused here)."""
     out[:] = forward(X, P, layi, layf).a[-1]
+
+
+def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                          out_gn, XS, soffs, IS) -> int:
+    """Same contract as `cpu_layers.train_batches_layered` (the scratch is unused here)."""
+    return train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                         out_gn)
+
+
+def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS) -> None:
+    """Same contract as `cpu_layers.predict_layered` (the scratch is unused here)."""
+    predict(X, P, layi, layf, offs, bmax, out)
+
+
+# -- conv, pool and flatten rows -------------------------------------------------------------------
+def param_sizes(layi: np.ndarray, r: int) -> tuple[int, int]:
+    """(weights, biases) of row r: fan_in × C_OUT and C_OUT for dense and conv rows (a dense
+    row's C_OUT is its units), none for pool and flatten rows."""
+    if int(layi[r, KIND]) in (DENSE, CONV2D):
+        return int(layi[r, FAN_IN] * layi[r, C_OUT]), int(layi[r, C_OUT])
+    return 0, 0
+
+
+def _geometry(layi: np.ndarray, r: int) -> tuple[tuple[int, ...], ...]:
+    """(input C, H, W), window, stride, padding (top, left), output (H, W) of row r."""
+    row = [int(v) for v in layi[r]]
+    return ((row[C_IN], row[H_IN], row[W_IN]), (row[KH], row[KW]), (row[SH], row[SW]),
+            (row[PH], row[PW]), (row[H_OUT], row[W_OUT]))
+
+
+def _conv_weights(P: np.ndarray, layi: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray | None]:
+    (c, _, _), (kh, kw), _, _, _ = _geometry(layi, r)
+    f = int(layi[r, C_OUT])
+    w0, b0 = int(layi[r, WOFF]), int(layi[r, BOFF])
+    W = P[w0:w0 + f * c * kh * kw].reshape(f, c, kh, kw)
+    return W, (P[b0:b0 + f] if layi[r, HASB] else None)
+
+
+def _spatial_forward(ps: Pass, r: int, P: np.ndarray, layi: np.ndarray) -> np.ndarray:
+    """z of conv, pool or flatten row r from ps.a[r − 1], flattened to (n, units)."""
+    kind = int(layi[r, KIND])
+    x_flat = ps.a[r - 1]
+    n = x_flat.shape[0]
+    if kind == FLATTEN:
+        return x_flat.copy()
+    (c, h, w), window, stride, pad, out_hw = _geometry(layi, r)
+    x = x_flat.reshape(n, c, h, w)
+    if kind == CONV2D:
+        W, b = _conv_weights(P, layi, r)
+        z, ps.cols[r] = npmath.conv2d_forward(x, W, b, stride, pad, out_hw)
+    elif kind == MAXPOOL2D:
+        z, ps.won[r] = npmath.maxpool2d_forward(x, window, stride, out_hw)
+    elif kind == AVGPOOL2D:
+        z = npmath.avgpool2d_forward(x, window, stride, out_hw)
+    else:
+        raise ValueError(f"row {r}: unknown layer kind {kind}")
+    return z.reshape(n, -1).astype(P.dtype)
+
+
+def _spatial_backward(ps: Pass, r: int, P: np.ndarray, layi: np.ndarray, G: np.ndarray,
+                      reg_code: int, reg: float) -> np.ndarray | None:
+    """Row r's parameter gradients into G, and dL/da of row r − 1 (None for the first row)."""
+    kind = int(layi[r, KIND])
+    dz_flat = ps.dz[r]
+    n = dz_flat.shape[0]
+    if kind == FLATTEN:
+        return dz_flat.copy() if r > 1 else None
+    (c, h, w), window, stride, pad, (ho, wo) = _geometry(layi, r)
+    x_shape = (n, c, h, w)
+    dz = dz_flat.reshape(n, -1, ho, wo)
+    if kind == CONV2D:
+        W, b = _conv_weights(P, layi, r)
+        dx, dW, db = npmath.conv2d_backward(x_shape, ps.cols[r], W, dz, stride, pad)
+        w0, b0 = int(layi[r, WOFF]), int(layi[r, BOFF])
+        G[w0:w0 + W.size] = (dW + npmath.penalty_gradient(reg_code, reg, W)).ravel()
+        if b is not None:
+            G[b0:b0 + len(db)] = db
+    elif kind == MAXPOOL2D:
+        dx = npmath.maxpool2d_backward(x_shape, ps.won[r], dz, window, stride)
+    else:
+        dx = npmath.avgpool2d_backward(x_shape, dz, window, stride)
+    return dx.reshape(n, -1).astype(P.dtype) if r > 1 else None
 
 
 def optimizer_update(code, hp, t, P, G, S1, S2) -> int:

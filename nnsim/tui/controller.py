@@ -372,6 +372,7 @@ class Lab:
             return net
         if self._view_net is None or self._view_src is not net:
             self._view_net = Network(net.input_dim, copy.deepcopy(net.layers), dtype=str(net.dtype),
+                                     input_shape=net.input_shape,
                                      seed=net.seed)
             self._view_src = net
         self._view_net.P[:] = snap.P

@@ -180,3 +180,22 @@ def test_the_launches_run_several_blocks_with_a_partial_last_one():
     assert (cuda_dense.TPB, cuda_dense.TILE) == (4, 2)
     assert cuda_dense.blocks(6) == 2 and 6 % cuda_dense.TPB
     assert cuda_dense.tiles(5, 3) == ((2, 3), (2, 2))
+
+
+def test_the_app_shows_the_backend_and_the_device_weights():
+    """A lesson asking for cuda: the status bar says so, and what the screen shows (the
+    timeline's snapshot of P) is the device's weights after the chunk."""
+    from nnsim.tui.controller import Lab
+    from nnsim.tui.screens.panels import status_text
+
+    scenario = load_scenario("scenarios/06-two-circles.toml")
+    scenario = scenario.model_copy(update={"training": scenario.training.model_copy(
+        update={"backend": "cuda"})})
+    lab = Lab(build_session(scenario))
+    frame = lab.play_chunk(max_batches=2)
+    assert "cuda" in status_text(lab, frame, False).plain
+    net = lab.trainer.net
+    np.testing.assert_array_equal(lab.timeline[len(lab.timeline) - 1].P, net.P)
+    ref = build_session(scenario, backend="cpu").trainer
+    ref.play(2)
+    _weights_close(ref.net, net, "float32")

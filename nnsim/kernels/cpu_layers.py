@@ -1,0 +1,439 @@
+"""Numba kernels for networks with conv, pool or flatten rows (every network that is not all dense).
+
+`train_batches_layered` has the contract of `cpu.train_batches` plus scratch buffers (see
+`layout.scratch_offsets`): one call trains cfg[COUNT] mini-batches, walking the rows with a
+switch on their kind. All-dense networks never come here: they keep the fused kernel in
+`cpu.py`, and a dense lesson never compiles (or loads) these kernels.
+
+A convolution is a matrix product over the whole mini-batch ("im2col"): the columns matrix
+colsT (K × n·P), K = C·KH·KW kernel taps, P = H_OUT·W_OUT output pixels, holds under column
+(s, y, x) the window of sample s under output pixel (y, x), zero where the window reaches into
+the padding. Then, with W (F × K) in PyTorch's (filters, channels, KH, KW) order,
+
+    forward   Z = W · colsT               (F × n·P; moved to (n, F, P) with the bias added)
+    backward  dL/dW = dZ · colsTᵀ          dL/db = Σ dZ
+              dL/dcolsT = Wᵀ · dZ          summed back onto the input pixels ("col2im")
+
+The three products go through BLAS (`np.dot` inside njit). Max pooling records which input won
+each window (the first of equal ones, row by row) and routes the gradient to it alone; average
+pooling spreads each gradient equally over its window; flatten copies (a block already is the
+flat C × H × W image). Dense rows reuse the products and activations of `cpu.py`.
+All kernels: cache=True, nogil=True, error_model="numpy".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .catalogue import (ACT, ALPHA, AVGPOOL2D, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH, CFG_BMAX,
+                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
+                        CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, H_IN,
+                        H_OUT, HASB, HP_REG, KH, KIND, KW, MAXPOOL2D, PH, PW, REG_L1, REG_L2, SH,
+                        SW, UCOL, UNITS, W_IN, W_OUT, WOFF)
+from .cpu import (JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq,
+                  optimizer_update)
+
+
+# -- im2col and its adjoint -------------------------------------------------------------------
+@njit(**JIT)
+def _valid_span(k, s, p, n_in, n_out):
+    """Output positions j whose input j·s + k − p lies inside [0, n_in): the range [j0, j1)."""
+    lo = p - k
+    j0 = 0 if lo <= 0 else (lo + s - 1) // s
+    hi = n_in - 1 + p - k
+    j1 = 0 if hi < 0 else min(n_out, hi // s + 1)
+    return j0, max(j0, j1)
+
+
+@njit(**JIT)
+def _im2col(A, ao, n, layi, r, X, xo):
+    """colsT (K × n·P) at X[xo:] from the n input images at A[ao:] (zeros in the padding)."""
+    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
+    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
+    ph, pw, Ho, Wo = layi[r, PH], layi[r, PW], layi[r, H_OUT], layi[r, W_OUT]
+    P = Ho * Wo
+    NP = n * P
+    zero = X.dtype.type(0.0)
+    for c in range(C):
+        for ki in range(kh):
+            i0, i1 = _valid_span(ki, sh, ph, H, Ho)
+            for kj in range(kw):
+                j0, j1 = _valid_span(kj, sw, pw, W, Wo)
+                row = xo + ((c * kh + ki) * kw + kj) * NP
+                for s in range(n):
+                    src = ao + (s * C + c) * H * W
+                    dst = row + s * P
+                    for i in range(Ho):
+                        o = dst + i * Wo
+                        if i < i0 or i >= i1:
+                            for j in range(Wo):
+                                X[o + j] = zero
+                            continue
+                        line = src + (i * sh + ki - ph) * W + kj - pw
+                        for j in range(j0):
+                            X[o + j] = zero
+                        if sw == 1:
+                            for j in range(j0, j1):
+                                X[o + j] = A[line + j]
+                        else:
+                            for j in range(j0, j1):
+                                X[o + j] = A[line + j * sw]
+                        for j in range(j1, Wo):
+                            X[o + j] = zero
+
+
+@njit(**JIT)
+def _col2im(D, do, n, layi, r, A, ao):
+    """A[ao:] (n input images, zeroed here) = the sum of each column entry of D onto its pixel."""
+    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
+    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
+    ph, pw, Ho, Wo = layi[r, PH], layi[r, PW], layi[r, H_OUT], layi[r, W_OUT]
+    P = Ho * Wo
+    NP = n * P
+    for t in range(ao, ao + n * C * H * W):
+        A[t] = 0.0
+    for c in range(C):
+        for ki in range(kh):
+            i0, i1 = _valid_span(ki, sh, ph, H, Ho)
+            for kj in range(kw):
+                j0, j1 = _valid_span(kj, sw, pw, W, Wo)
+                row = do + ((c * kh + ki) * kw + kj) * NP
+                for s in range(n):
+                    dst = ao + (s * C + c) * H * W
+                    src = row + s * P
+                    for i in range(i0, i1):
+                        o = src + i * Wo
+                        line = dst + (i * sh + ki - ph) * W + kj - pw
+                        if sw == 1:
+                            for j in range(j0, j1):
+                                A[line + j] += D[o + j]
+                        else:
+                            for j in range(j0, j1):
+                                A[line + j * sw] += D[o + j]
+
+
+# -- conv rows --------------------------------------------------------------------------------
+@njit(**JIT)
+def _conv_forward(layi, r, P, WS, ai, zo, n, XS, xo, to):
+    """z of conv row r (n images at WS[zo:]) from its input at WS[ai:]; keeps colsT at XS[xo:]."""
+    F, K = layi[r, C_OUT], layi[r, FAN_IN]
+    NP = n * layi[r, H_OUT] * layi[r, W_OUT]
+    Pn = layi[r, H_OUT] * layi[r, W_OUT]
+    _im2col(WS, ai, n, layi, r, XS, xo)
+    w0 = layi[r, WOFF]
+    np.dot(P[w0:w0 + F * K].reshape(F, K), XS[xo:xo + K * NP].reshape(K, NP),
+           XS[to:to + F * NP].reshape(F, NP))
+    b0 = layi[r, BOFF]
+    hasb = layi[r, HASB] != 0
+    zero = WS.dtype.type(0.0)
+    for s in range(n):
+        for f in range(F):
+            bias = P[b0 + f] if hasb else zero
+            src = to + f * NP + s * Pn
+            dst = zo + (s * F + f) * Pn
+            for p in range(Pn):
+                WS[dst + p] = XS[src + p] + bias
+
+
+@njit(**JIT)
+def _copy_sum(src, so, sstep, dst, do, m, count):
+    """dst[do + t·m + p] = src[so + t·sstep + p] for t < count, p < m; returns the sum of the
+    copied values (float64, eight partial sums so the loop vectorises)."""
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    m8 = m - m % 8
+    for t in range(count):
+        a = so + t * sstep
+        b = do + t * m
+        for p in range(0, m8, 8):
+            v0, v1, v2, v3 = src[a + p], src[a + p + 1], src[a + p + 2], src[a + p + 3]
+            v4, v5, v6, v7 = src[a + p + 4], src[a + p + 5], src[a + p + 6], src[a + p + 7]
+            dst[b + p], dst[b + p + 1], dst[b + p + 2], dst[b + p + 3] = v0, v1, v2, v3
+            dst[b + p + 4], dst[b + p + 5], dst[b + p + 6], dst[b + p + 7] = v4, v5, v6, v7
+            s0 += v0
+            s1 += v1
+            s2 += v2
+            s3 += v3
+            s4 += v4
+            s5 += v5
+            s6 += v6
+            s7 += v7
+        for p in range(m8, m):
+            v = src[a + p]
+            dst[b + p] = v
+            s0 += v
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(**JIT)
+def _penalize(P, G, w0, nw, reg_code, reg):
+    """Add the weight penalty's gradient to G[w0:w0+nw] (weights only, never biases)."""
+    if reg_code == REG_L1:
+        for i in range(w0, w0 + nw):
+            w = P[i]
+            G[i] += reg * (1.0 if w > 0 else (-1.0 if w < 0 else 0.0))
+    elif reg_code == REG_L2:
+        for i in range(w0, w0 + nw):
+            G[i] += reg * P[i]
+
+
+@njit(**JIT)
+def _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, xo, to, do, reg_code, reg):
+    """dL/dW, dL/db of conv row r into G (returns their squared norm); dL/da of the row below
+    into WS[dai:] unless dai < 0 (the first row has no row below to send it to)."""
+    F, K = layi[r, C_OUT], layi[r, FAN_IN]
+    Pn = layi[r, H_OUT] * layi[r, W_OUT]
+    NP = n * Pn
+    w0, b0 = layi[r, WOFF], layi[r, BOFF]
+    for f in range(F):               # dZ (n, F, P) -> T (F, n·P), and dL/db[f] = Σ dZ[:, f]
+        db = _copy_sum(WS, dzo + f * Pn, F * Pn, XS, to + f * NP, Pn, n)
+        G[b0 + f] = db if layi[r, HASB] else 0.0
+    T = XS[to:to + F * NP].reshape(F, NP)
+    np.dot(T, XS[xo:xo + K * NP].reshape(K, NP).T, G[w0:w0 + F * K].reshape(F, K))
+    _penalize(P, G, w0, F * K, reg_code, reg)
+    ss = _sumsq(G, w0, F * K)
+    if layi[r, HASB]:
+        ss += _sumsq(G, b0, F)
+    if dai >= 0:
+        np.dot(P[w0:w0 + F * K].reshape(F, K).T, T, XS[do:do + K * NP].reshape(K, NP))
+        _col2im(XS, do, n, layi, r, WS, dai)
+    return ss
+
+
+# -- pool and flatten rows ----------------------------------------------------------------------
+@njit(**JIT)
+def _pool_forward(layi, r, WS, ai, zo, n, IS, io):
+    """z of a max or average pool row; a max pool writes each winner's input index to IS[io:]
+    (counted from the start of the input block)."""
+    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
+    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
+    Ho, Wo = layi[r, H_OUT], layi[r, W_OUT]
+    if layi[r, KIND] != MAXPOOL2D:
+        inv = WS.dtype.type(1.0 / (kh * kw))
+        for sc in range(n * C):
+            for i in range(Ho):
+                t = zo + (sc * Ho + i) * Wo
+                first = ai + sc * H * W + i * sh * W
+                for j in range(Wo):
+                    acc = WS.dtype.type(0.0)
+                    for ki in range(kh):
+                        q = first + ki * W + j * sw
+                        for kj in range(kw):
+                            acc += WS[q + kj]
+                    WS[t + j] = acc * inv
+        return
+    for sc in range(n * C):
+        for i in range(Ho):
+            t = (sc * Ho + i) * Wo
+            first = sc * H * W + i * sh * W
+            if kh == 2 and kw == 2:      # the common window, unrolled
+                for j in range(Wo):
+                    q = first + j * sw
+                    a, b = WS[ai + q], WS[ai + q + 1]
+                    c, d = WS[ai + q + W], WS[ai + q + W + 1]
+                    qa = q if a >= b else q + 1
+                    ab = a if a >= b else b
+                    qc = q + W if c >= d else q + W + 1
+                    cd = c if c >= d else d
+                    WS[zo + t + j] = ab if ab >= cd else cd
+                    IS[io + t + j] = qa if ab >= cd else qc
+                continue
+            for j in range(Wo):
+                q0 = first + j * sw
+                best = q0
+                v = WS[ai + q0]
+                for ki in range(kh):
+                    for kj in range(kw):
+                        q = q0 + ki * W + kj
+                        if WS[ai + q] > v:
+                            v = WS[ai + q]
+                            best = q
+                WS[zo + t + j] = v
+                IS[io + t + j] = best
+
+
+@njit(**JIT)
+def _pool_backward(layi, r, WS, dzo, dai, n, IS, io):
+    """dL/da of the row below a pool row: each output's gradient to the input that won (max),
+    or 1/(KH·KW) of it to every input of its window (average)."""
+    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
+    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
+    Ho, Wo = layi[r, H_OUT], layi[r, W_OUT]
+    for q in range(dai, dai + n * C * H * W):
+        WS[q] = 0.0
+    m = n * C * Ho * Wo
+    if layi[r, KIND] == MAXPOOL2D:
+        for t in range(m):
+            WS[dai + IS[io + t]] += WS[dzo + t]
+        return
+    inv = WS.dtype.type(1.0 / (kh * kw))
+    t = 0
+    for sc in range(n * C):
+        base = dai + sc * H * W
+        for i in range(Ho):
+            for j in range(Wo):
+                g = WS[dzo + t] * inv
+                first = base + i * sh * W + j * sw
+                for ki in range(kh):
+                    for kj in range(kw):
+                        WS[first + ki * W + kj] += g
+                t += 1
+
+
+# -- forward over every row ---------------------------------------------------------------------
+@njit(**JIT)
+def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, IS):
+    """Forward pass of n rows already in WS's block 0 (A region at 0, Z region at zoff);
+    inverted dropout on hidden outputs when training."""
+    L = layi.shape[0] - 1
+    to = soffs[L + 1, 0]
+    for r in range(1, L + 1):
+        kind = layi[r, KIND]
+        ai = offs[r - 1]
+        ao = offs[r]
+        zo = zoff + ao
+        units = layi[r, UNITS]
+        if kind == DENSE:
+            din = layi[r, FAN_IN]
+            _mm(WS, ai, P, layi[r, WOFF], WS, zo, n, din, units)
+            if layi[r, HASB]:
+                b0 = layi[r, BOFF]
+                for i in range(n):
+                    q = zo + i * units
+                    for j in range(units):
+                        WS[q + j] += P[b0 + j]
+        elif kind == CONV2D:
+            _conv_forward(layi, r, P, WS, ai, zo, n, XS, soffs[r, 0], to)
+        elif kind == MAXPOOL2D or kind == AVGPOOL2D:
+            _pool_forward(layi, r, WS, ai, zo, n, IS, soffs[r, 1])
+        else:  # FLATTEN: the block already is the flat image
+            for q in range(n * units):
+                WS[zo + q] = WS[ai + q]
+        _act_fwd(layi[r, ACT], layf[r, ALPHA], WS, zo, WS, ao, n, units)
+        rate = layf[r, DROP]
+        if training and rate > 0.0 and r < L:
+            c = layi[r, UCOL]
+            inv = 1.0 / (1.0 - rate)
+            for i in range(n):
+                q = ao + i * units
+                for j in range(units):
+                    WS[q + j] = 0.0 if U[p0 + i, c + j] < rate else WS[q + j] * inv
+
+
+@njit(**JIT)
+def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                          out_gn, XS, soffs, IS):
+    """`cpu.train_batches` for any kind of row: gather, forward, loss, backward, a finiteness
+    check and (if cfg[APPLY]) the optimizer update, for cfg[COUNT] mini-batches. XS (float),
+    IS (int64) and soffs come from `layout.scratch_offsets(layi, cfg[BMAX])`. Returns the number
+    of batches completed; on a non-finite loss or gradient it stops before updating and sets
+    cfg[ERR] and cfg[ERR_LAYER] (0-based row − 1). out_gn[k, r − 1] is row r's gradient norm
+    (0 for pool and flatten rows)."""
+    L = layi.shape[0] - 1
+    B = cfg[CFG_BATCH]
+    N = order.shape[0]
+    region = offs[L] + layi[L, UNITS] * cfg[CFG_BMAX]
+    ZO, DAO, DZO = region, 2 * region, 3 * region
+    reg_code = cfg[CFG_REG]
+    reg = hp[HP_REG]
+    d0 = layi[0, UNITS]
+    rate0 = layf[0, DROP]
+    c0 = layi[0, UCOL]
+    kout = layi[L, UNITS]
+    to, do = soffs[L + 1, 0], soffs[L + 1, 1]
+    cfg[CFG_ERR] = 0
+    for k in range(cfg[CFG_COUNT]):
+        p0 = cfg[CFG_START] + k * B
+        n = min(B, N - p0)
+        if n <= 0:
+            return k
+        for i in range(n):
+            q = order[p0 + i]
+            for j in range(d0):
+                v = X[q, j]
+                if rate0 > 0.0:
+                    v = 0.0 if U[p0 + i, c0 + j] < rate0 else v / (1.0 - rate0)
+                WS[i * d0 + j] = v
+        _forward_rows(layi, layf, P, WS, offs, ZO, n, True, U, p0, XS, soffs, IS)
+        oL = offs[L]
+        loss, fused = _loss_delta(cfg[CFG_LOSS], cfg[CFG_LOGITS] != 0, layi[L, ACT],
+                                  WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL, n, kout,
+                                  Y, order, p0)
+        out_loss[k] = loss
+        if not math.isfinite(loss):
+            cfg[CFG_ERR] = ERR_LOSS
+            cfg[CFG_ERR_LAYER] = L - 1
+            return k
+        if not fused:
+            _act_bwd(layi[L, ACT], layf[L, ALPHA], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL,
+                     n, kout, 0.0, U, 0, 0)
+        for r in range(L, 0, -1):   # backward, last row first
+            kind = layi[r, KIND]
+            dzo = DZO + offs[r]
+            dai = DAO + offs[r - 1] if r > 1 else -1
+            ss = 0.0
+            if kind == DENSE:
+                din = layi[r, FAN_IN]
+                dout = layi[r, UNITS]
+                w0 = layi[r, WOFF]
+                _mm_tn(WS, offs[r - 1], WS, dzo, G, w0, n, din, dout)
+                _penalize(P, G, w0, din * dout, reg_code, reg)
+                ss = _sumsq(G, w0, din * dout)
+                b0 = layi[r, BOFF]
+                for j in range(b0, b0 + dout):
+                    G[j] = 0.0
+                if layi[r, HASB]:
+                    for i in range(n):
+                        q = dzo + i * dout
+                        for j in range(dout):
+                            G[b0 + j] += WS[q + j]
+                    ss += _sumsq(G, b0, dout)
+                if r > 1:
+                    _mm_nt(WS, dzo, P, w0, WS, dai, n, dout, din)
+            elif kind == CONV2D:
+                ss = _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, soffs[r, 0], to, do,
+                                    reg_code, reg)
+            elif kind == MAXPOOL2D or kind == AVGPOOL2D:
+                if r > 1:
+                    _pool_backward(layi, r, WS, dzo, dai, n, IS, soffs[r, 1])
+            elif r > 1:  # FLATTEN
+                for q in range(n * layi[r, UNITS]):
+                    WS[dai + q] = WS[dzo + q]
+            out_gn[k, r - 1] = math.sqrt(ss)
+            if not math.isfinite(ss):
+                cfg[CFG_ERR] = ERR_GRAD
+                cfg[CFG_ERR_LAYER] = r - 1
+                return k
+            if r > 1:
+                ol = offs[r - 1]
+                _act_bwd(layi[r - 1, ACT], layf[r - 1, ALPHA], WS, ZO + ol, WS, ol, WS, DAO + ol,
+                         WS, DZO + ol, n, layi[r - 1, UNITS], layf[r - 1, DROP], U, p0,
+                         layi[r - 1, UCOL])
+        if cfg[CFG_APPLY]:
+            cfg[CFG_T] = optimizer_update(cfg[CFG_OPT], hp, cfg[CFG_T], P, G, S1, S2)
+    return cfg[CFG_COUNT]
+
+
+@njit(**JIT)
+def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS):
+    """Eval-mode forward (no dropout) of all rows of X into out, bmax rows at a time (`offs`,
+    scratch: `layout.region_offsets` and `layout.scratch_offsets` for bmax)."""
+    L = layi.shape[0] - 1
+    N = X.shape[0]
+    region = offs[L] + layi[L, UNITS] * bmax
+    WS = np.empty(2 * region, dtype=P.dtype)
+    d0 = layi[0, UNITS]
+    kout = layi[L, UNITS]
+    oL = offs[L]
+    U = np.empty((0, 0), dtype=P.dtype)
+    for p0 in range(0, N, bmax):
+        n = min(bmax, N - p0)
+        for i in range(n):
+            for j in range(d0):
+                WS[i * d0 + j] = X[p0 + i, j]
+        _forward_rows(layi, layf, P, WS, offs, region, n, False, U, 0, XS, soffs, IS)
+        for i in range(n):
+            for j in range(kout):
+                out[p0 + i, j] = WS[oL + i * kout + j]
