@@ -1,5 +1,7 @@
 """NeuronCard: every number of one neuron for one sample — inputs, weights, the written-out
-sum z, a = f(z), and after a backward pass dL/da, dL/dz, dL/dwᵢ and the update applied."""
+sum z, a = f(z), and after a backward pass this sample's dℓ/da, f′(z), dℓ/dz (the per-sample
+quantities the texts teach), its share of the batch gradient (÷ B), dL/dwᵢ as the batch sum of
+the samples' shares, and the optimizer's actual step with its state. Equations: `mathtext`."""
 
 from __future__ import annotations
 
@@ -13,30 +15,35 @@ from nnsim.engine import activations
 from nnsim.engine.network import Network
 from nnsim.engine.trace import StepTrace
 
-from ._common import forward_sample, num, written_sum
+from . import mathtext as mt
+from ._common import forward_sample
 
 MAX_ROWS = 8            # input rows in the table
 HEAD = "bold"
 DIM = "grey62"
+MARK = "▸"              # the selected weight's row
 
 
-def _table(text: Text, cols: list[tuple[str, np.ndarray | None]], n: int) -> None:
-    """Aligned columns (header + up to MAX_ROWS rows, each as narrow as it can be)."""
-    rows = min(n, MAX_ROWS)
-    table = [(h, [str(i) if h == "i" else num(v[i]) for i in range(rows)])
+def _table(text: Text, cols: list[tuple[str, np.ndarray | None]], n: int, selected: int | None) -> None:
+    """Aligned columns (header + up to MAX_ROWS rows around the selected one)."""
+    first = 0 if selected is None or selected < MAX_ROWS else selected - MAX_ROWS + 1
+    rows = range(first, min(n, first + MAX_ROWS))
+    table = [(h, [(MARK if i == selected else " ") + str(i) if h == "i" else mt.fmt(v[i]) for i in rows])
              for h, v in cols if v is not None]
     widths = [max(len(h), *(len(c) for c in cells)) + 2 if cells else len(h) + 2
               for h, cells in table]
     text.append("".join(f"{h:>{w}}" for (h, _), w in zip(table, widths)) + "\n", style=DIM)
-    for i in range(rows):
-        text.append("".join(f"{cells[i]:>{w}}" for (_, cells), w in zip(table, widths)) + "\n")
-    if n > MAX_ROWS:
-        text.append(f"  … {n - MAX_ROWS} more inputs\n", style=DIM)
+    for k in range(len(rows)):
+        text.append("".join(f"{cells[k]:>{w}}" for (_, cells), w in zip(table, widths)) + "\n")
+    if n > len(rows):
+        text.append(f"  … {n - len(rows)} more inputs\n", style=DIM)
 
 
 def neuron_card_text(net: Network, layer: int, unit: int, trace: StepTrace | None = None,
-                     sample_row: int = 0, x_row: np.ndarray | None = None) -> Text:
-    """The card's content (plain Rich Text) for dense `layer` (−1: input), `unit`."""
+                     sample_row: int = 0, x_row: np.ndarray | None = None,
+                     weight: int | None = 0) -> Text:
+    """The card's content (plain Rich Text) for dense `layer` (−1: input), `unit`; `weight` is
+    the selected incoming weight's input index (its row is marked, its sums written out)."""
     if layer < -1 or layer >= net.n_dense:
         raise ValueError(f"layer must be in -1..{net.n_dense - 1}, got {layer}")
     n_units = net.input_dim if layer < 0 else int(net.dense[layer].units)
@@ -54,74 +61,149 @@ def neuron_card_text(net: Network, layer: int, unit: int, trace: StepTrace | Non
 
     dense = net.dense[layer]
     act = activations.get(dense.activation)
-    alpha = float(dense.alpha or 0.0)
+    alpha = float(dense.alpha if dense.alpha is not None else act.default_alpha)
     kind = "output" if layer == net.n_dense - 1 else "hidden"
     text.append(f"Neuron {unit} of {net.dense_label(layer)}", style=HEAD)
     text.append(f" — {kind}, {act.name}, {where}\n", style=DIM)
 
+    lt = None
     if trace is not None:
         lt = trace.layers[layer]
         r = sample_row
         xs, ws, b = lt.a_in[r].astype(np.float64), lt.W[:, unit].astype(np.float64), float(lt.b[unit])
         z, a = float(lt.z[r, unit]), float(lt.a[r, unit])
+        fz = float(lt.fz[r, unit]) if lt.fz is not None else a
     else:
         ws = net.dense[layer].params["W"][:, unit].astype(np.float64)
         b = float(net.dense[layer].params["b"][unit])
         if x_row is None:
             text.append("inputs: select a sample to see the forward pass\n", style=DIM)
-            _table(text, [("i", None), ("wᵢ", ws)], len(ws))
-            text.append(f"bias b = {num(b)}\n")
+            _table(text, [("i", None), ("wᵢ", ws)], len(ws), None)
+            text.append(f"bias b = {mt.fmt(b)}\n")
             return text
         acts, zs = forward_sample(net, x_row)
         xs, z, a = acts[layer], float(zs[layer][unit]), float(acts[layer + 1][unit])
-        lt = None
+        fz = a
+    sel = None if weight is None else max(0, min(int(weight), len(xs) - 1))
 
     backward = lt is not None and lt.dW is not None
     cols: list[tuple[str, np.ndarray | None]] = [("i", np.arange(len(xs))), ("xᵢ", xs), ("wᵢ", ws),
-                                                 ("wᵢxᵢ", ws * xs)]
+                                                 ("xᵢwᵢ", ws * xs)]
     if backward:
+        cols.append(("xᵢ·dL/dz", xs * float(lt.dZ[sample_row, unit])))
         cols.append(("dL/dwᵢ", lt.dW[:, unit].astype(np.float64)))
         if lt.update_W is not None:
-            cols.append(("−η·g", -trace.learning_rate * lt.dW[:, unit].astype(np.float64)))
             cols.append(("Δwᵢ", lt.update_W[:, unit].astype(np.float64)))
-    text.append(f"inputs ({len(xs)} from {'the data' if layer == 0 else net.dense_label(layer - 1)})\n",
-                style=HEAD)
-    _table(text, cols, len(xs))
-    text.append(f"bias b = {num(b)}\n")
-    text.append("z = Σ wᵢxᵢ + b = ", style=HEAD)
-    text.append(written_sum(xs, ws, b, z) + "\n")
+            for key, label in (("v", "vᵢ"), ("c", "cᵢ"), ("m_hat", "m̂ᵢ"), ("v_hat", "v̂ᵢ")):
+                if key in lt.state_W and not (key == "v" and "m_hat" in lt.state_W):
+                    cols.append((label, lt.state_W[key][:, unit]))
+    source = "the data" if layer == 0 else net.dense_label(layer - 1)
+    text.append(f"inputs ({len(xs)} from {source}; {MARK} the selected weight, w to move)\n", style=HEAD)
+    _table(text, cols, len(xs), sel)
+    text.append(f"bias b = {mt.fmt(b)}\n")
+    text.append("z = Σ xᵢwᵢ + b = ", style=HEAD)
+    text.append(mt.dot_expr(xs, ws, b, z) + "\n")
     if act.name == "softmax":
-        text.append(f"a = softmax(z)[{unit}] = {num(a)}  (over the layer's {n_units} outputs)\n")
+        text.append(f"a = softmax(z){mt.sub(unit)}, component {unit} of softmax over the layer's "
+                    f"{n_units} z values:\n")
+        if lt is not None:
+            z_layer, a_layer = lt.z[sample_row], lt.a[sample_row]
+        else:
+            z_layer, a_layer = zs[layer], acts[layer + 1]
+        for line in mt.softmax_lines(z_layer, a_layer, [unit]):
+            text.append(f"  {line}\n")
     else:
-        text.append(f"a = {act.name}(z) = {act.name}({num(z)}) = {num(a)}\n")
-        fz = float(act.fn(np.array([[z]]), alpha)[0, 0])
-        if lt is not None and abs(fz - a) > 1e-5 * max(1.0, abs(fz)):
-            text.append(f"  (dropout: f(z) = {num(fz)} was scaled or dropped to {num(a)})\n", style=DIM)
+        text.append(f"a = {act.name}(z) = {act.name}({mt.fmt(z)}) = {mt.fmt(fz)}\n")
+        drop = mt.dropout_factor(lt, sample_row, unit) if lt is not None else None
+        if drop is not None:
+            m, scale = drop
+            text.append(f"  dropout (rate {lt.drop_rate:g}): a = f(z) × m × 1/(1 − rate) = "
+                        f"{mt.dropped_line(fz, m, scale, a)}  ({'kept' if m else 'dropped'} in this step)\n")
     text.append(f"  {act.formula}\n", style=DIM)
 
     if not backward:
         text.append("\nrun a traced step to see the gradients and the update\n", style=DIM)
-        return text
-    r = sample_row
-    da, dz = float(lt.dA[r, unit]), float(lt.dZ[r, unit])
-    text.append("\nbackward", style=HEAD)
-    text.append(f" (dL/dW sums over the batch of {len(trace.indices)})\n", style=DIM)
-    text.append(f"dL/da = {num(da)}" + ("  (from the loss)\n" if kind == "output" else "\n"))
-    if act.name == "softmax":
-        text.append(f"dL/dz = a ⊙ (dL/da − Σₖ dL/daₖ·aₖ) = {num(dz)}\n")
-    else:
-        fp = float(act.grad(np.array([[z]]), np.array([[a]]), alpha)[0, 0])
-        text.append(f"f′(z) = {num(fp)}\n")
-        note = "  (dropout mask applied)" if abs(da * fp - dz) > 1e-5 * max(1.0, abs(dz)) else ""
-        text.append(f"dL/dz = dL/da ⊙ f′(z) = {num(da)} × {num(fp)} = {num(dz)}{note}\n")
-    text.append(f"dL/db = Σ dL/dz over the batch = {num(float(lt.db[unit]))}\n")
-    if lt.update_W is None:
-        text.append("update: not applied yet (walk to the update phase)\n", style=DIM)
-    else:
-        ub = float(lt.update_b[unit])
-        text.append(f"update: Δb = {num(ub)}, b → {num(b + ub)}; "
-                    f"Δwᵢ is what the optimizer applied (η = {num(trace.learning_rate)})\n")
+        return _legend(text)
+    _backward(text, net, trace, layer, unit, sample_row, sel, act.name, alpha, z, fz)
+    return _legend(text)
+
+
+def _legend(text: Text) -> Text:
+    if mt.APPROX in text.plain:
+        text.append(mt.LEGEND + "\n", style=DIM)
     return text
+
+
+def _backward(text: Text, net: Network, trace: StepTrace, layer: int, unit: int, r: int,
+              sel: int | None, act: str, alpha: float, z: float, fz: float) -> None:
+    """dℓ/da, f′(z), dℓ/dz per sample; the share ÷ B; dL/dw as a batch sum; the update."""
+    lt = trace.layers[layer]
+    B = len(trace.indices)
+    dz_share = float(lt.dZ[r, unit])
+    text.append("\nbackward", style=HEAD)
+    text.append(f" — ℓ is this sample's loss; {mt.reduction_words(trace)}\n", style=DIM)
+    if layer == net.n_dense - 1:
+        of, g, line = mt.output_gradient(trace, r, unit)
+        text.append(line + "\n")
+        if of == "z":
+            dz = g
+        elif act == "softmax":
+            dz = _softmax_backward(text, trace, r, unit)
+        else:
+            dz = _chain(text, lt, r, unit, act, alpha, z, fz, g, "ŷ" if trace.loss_name in ("mse", "sse", "mae") else "p")
+    else:
+        nxt = trace.layers[layer + 1]
+        w_next = nxt.W[unit].astype(np.float64)
+        d_next = trace.per_sample(nxt.dZ[r].astype(np.float64))
+        da = float(trace.per_sample(float(lt.dA[r, unit])))
+        text.append(f"dℓ/da = Σₖ w[{unit},k]·dℓ/dzₖ over {net.dense_label(layer + 1)} = "
+                    f"{mt.dot_expr(w_next, d_next, None, da)}\n")
+        dz = _chain(text, lt, r, unit, act, alpha, z, fz, da, "a")
+    text.append(mt.share_line(trace, "z", dz, dz_share) + "\n")
+    if sel is not None:
+        text.append(mt.weight_gradient_line(trace, lt, sel, unit, f"w{mt.sub(sel)}") + "\n")
+    text.append(f"dL/db = Σ dL/dz over the batch = "
+                f"{mt.sum_expr(lt.dZ[:, unit].astype(np.float64).tolist(), float(lt.db[unit]))}\n")
+    text.append("update", style=HEAD)
+    text.append(f" — {mt.optimizer_words(trace)}\n", style=DIM)
+    if lt.update_W is None:
+        text.append("not applied yet (walk to the update phase)\n", style=DIM)
+        return
+    if sel is not None:
+        for line in mt.update_lines(trace, lt, "W", (sel, unit), f"w{mt.sub(sel)}"):
+            text.append(line + "\n")
+    for line in mt.update_lines(trace, lt, "b", (unit,), "b"):
+        text.append(line + "\n")
+
+
+def _chain(text: Text, lt, r: int, unit: int, act: str, alpha: float, z: float, fz: float,
+           da: float, of: str) -> float:
+    """dℓ/dz = dℓ/da (× dropout mask and scale) × f′(z), written out; returns dℓ/dz."""
+    fp, fp_line = mt.f_prime(act, z, fz, alpha)
+    text.append(fp_line + "\n")
+    drop = mt.dropout_factor(lt, r, unit)
+    dz = da * fp * (1.0 if drop is None else drop[0] * drop[1])
+    text.append(mt.chain_line(of, da, fp, dz, drop))
+    if drop is not None:
+        text.append(f"   (dropout: m = {int(drop[0])}, {'kept' if drop[0] else 'dropped'} in this step)")
+    text.append("\n")
+    return dz
+
+
+def _softmax_backward(text: Text, trace: StepTrace, r: int, unit: int) -> float:
+    """dℓ/dz for a softmax output under a loss without the fused rule."""
+    out = trace.layers[-1]
+    k = out.a.shape[1]
+    a = out.a[r].astype(np.float64)
+    da = np.array([mt.output_gradient(trace, r, j)[1] for j in range(k)])
+    s = float(np.dot(da, a))
+    text.append(f"Σₖ dℓ/daₖ·aₖ = {mt.dot_expr(da, a, None, s)}\n")
+    dz = float(a[unit] * (da[unit] - s))
+    text.append("dℓ/dz = a × (dℓ/da − Σₖ dℓ/daₖ·aₖ) = " + mt.written(
+        lambda e: (f"{mt.fmt(a[unit], e)} × ({mt.fmt(da[unit], e)} − {mt.term(s, e)})",
+                   mt.shown(a[unit], e) * (mt.shown(da[unit], e) - mt.shown(s, e))), dz)
+        + "   (softmax's Jacobian)\n")
+    return dz
 
 
 def _input_card(text: Text, net: Network, unit: int, trace: StepTrace | None, r: int,
@@ -133,11 +215,16 @@ def _input_card(text: Text, net: Network, unit: int, trace: StepTrace | None, r:
         x = float(trace.layers[0].a_in[r, unit])
     elif x_row is not None:
         x = float(np.asarray(x_row, dtype=np.float64).reshape(-1)[unit])
-    text.append(f"x{unit} = {num(x) if x is not None else '—'}\n")
+    text.append(f"x{unit} = {mt.fmt(x) if x is not None else '—'}")
+    if trace is not None and trace.input_keep is not None:
+        m = int(trace.input_keep[r, unit])
+        text.append(f"  (input dropout, rate {trace.input_drop_rate:g}: "
+                    f"{'kept and scaled by 1/(1 − rate)' if m else 'dropped in this step'})")
+    text.append("\n")
     w = net.dense[0].params["W"][unit].astype(np.float64)
     text.append(f"outgoing weights to {net.dense_label(0)}:\n", style=HEAD)
     for j in range(min(len(w), MAX_ROWS)):
-        text.append(f"  w[{unit},{j}] = {num(w[j])}\n")
+        text.append(f"  w[{unit},{j}] = {mt.fmt(w[j])}\n")
     if len(w) > MAX_ROWS:
         text.append(f"  … {len(w) - MAX_ROWS} more\n", style=DIM)
     return text
@@ -168,10 +255,11 @@ class NeuronCard(VerticalScroll):
         return self._text.plain
 
     def show(self, net: Network, layer: int, unit: int, trace: StepTrace | None = None,
-             sample_row: int = 0, x_row: np.ndarray | None = None) -> None:
+             sample_row: int = 0, x_row: np.ndarray | None = None, weight: int | None = 0) -> None:
         """Show dense `layer` (−1 for an input), `unit` for one sample of `trace` (row
-        `sample_row`), or without a trace for a forward pass of `x_row` with the current weights."""
-        self._text = neuron_card_text(net, layer, unit, trace, sample_row, x_row)
+        `sample_row`), or without a trace for a forward pass of `x_row` with the current weights;
+        `weight` is the selected incoming weight."""
+        self._text = neuron_card_text(net, layer, unit, trace, sample_row, x_row, weight)
         self._show_text()
 
     def clear(self, message: str = "select a neuron") -> None:

@@ -11,10 +11,10 @@ from textual.widgets import Static
 from nnsim.engine import activations, losses
 from nnsim.engine.trace import Phase, StepTrace
 
-from ._common import num, vec, written_sum
+from . import mathtext as mt
 
 MAX_UNITS = 4      # units written out per layer
-MAX_WEIGHTS = 3    # weights per layer in the update phase
+MAX_WEIGHTS = 2    # weights per layer in the update phase
 HEAD = "bold"
 DIM = "grey62"
 CURRENT = "bold black on gold1"
@@ -48,102 +48,166 @@ def _forward(text: Text, tr: StepTrace, l: int, r: int) -> None:
     act = activations.get(lt.activation)
     fan_in, units = lt.W.shape
     text.append(f"Forward · layer {l + 1} of {len(tr.layers)} ({act.name})\n", style=HEAD)
-    text.append(f"z = a·W + b    a: {fan_in} inputs, W: {fan_in}×{units}, b: {units}\n")
+    text.append(f"z = a·W + b    a: {fan_in} inputs, W: {fan_in}×{units} (fan_in × units), b: {units};"
+                f" zⱼ = Σᵢ aᵢ·W[i,j] + bⱼ\n")
     a_in = lt.a_in[r].astype(np.float64)
-    for j in range(min(units, MAX_UNITS)):
-        text.append(f"  z{j} = ")
-        text.append(written_sum(a_in, lt.W[:, j].astype(np.float64), float(lt.b[j]),
+    shown_units = range(min(units, MAX_UNITS))
+    for j in shown_units:
+        text.append(f"  z{mt.sub(j)} = ")
+        text.append(mt.dot_expr(a_in, lt.W[:, j].astype(np.float64), float(lt.b[j]),
                                 float(lt.z[r, j])) + "\n")
     if units > MAX_UNITS:
         text.append(f"  … ({units} units)\n", style=DIM)
-    text.append(f"a = f(z)    {act.formula}\n")
-    for j in range(min(units, MAX_UNITS)):
-        text.append(f"  a{j} = {act.name}({num(lt.z[r, j])}) = {num(lt.a[r, j])}\n")
+    if act.name == "softmax":
+        text.append("a = softmax(z): each aₖ = e^zₖ / Σⱼ e^zⱼ uses the layer's whole z vector\n")
+        for line in mt.softmax_lines(lt.z[r], lt.a[r], list(shown_units)):
+            text.append(f"  {line}\n")
+    else:
+        text.append(f"a = f(z)    {act.formula}\n")
+        fz = lt.fz if lt.fz is not None else lt.a
+        for j in shown_units:
+            text.append(f"  a{mt.sub(j)} = {act.name}({mt.fmt(lt.z[r, j])}) = {mt.fmt(fz[r, j])}\n")
+        if lt.keep is not None:
+            text.append(f"dropout (rate {lt.drop_rate:g}, inverted): a = f(z) × m × 1/(1 − rate); "
+                        f"m = 1 keeps a unit, 0 drops it (drawn anew each step)\n")
+            for j in shown_units:
+                m, scale = mt.dropout_factor(lt, r, j)
+                text.append(f"  a{mt.sub(j)} = {mt.dropped_line(float(fz[r, j]), m, scale, float(lt.a[r, j]))}\n")
     if units > MAX_UNITS:
-        text.append(f"  a = {vec(lt.a[r])}\n", style=DIM)
+        text.append(f"  a = {mt.vector(lt.a[r])}\n", style=DIM)
 
 
 def _loss(text: Text, tr: StepTrace, r: int, loss_name: str) -> None:
     out = tr.layers[-1]
+    name = tr.loss_name or loss_name
     text.append("Loss", style=HEAD)
-    loss = None
-    if loss_name:
-        loss = losses.get(loss_name)
-        text.append(f" · {loss.name}: {loss.formula}")
-    text.append("\n")
-    y_hat, y = out.a[r].astype(np.float64), np.asarray(tr.y[r], dtype=np.float64)
-    text.append(f"ŷ = {vec(y_hat)}    y = {vec(y)}\n")
+    loss = losses.get(name) if name else None
     if loss is not None:
-        logits = loss.classification and out.activation == "linear"
-        with np.errstate(all="ignore"):
-            li = loss.value(y_hat[None, :], y[None, :], logits)
-        text.append(f"this sample's loss = {num(li)}\n")
-    text.append(f"L = {num(tr.loss)}  (mean over the batch of {len(tr.indices)}; "
-                "the regularization penalty is not included)\n")
-    text.append(f"dL/dŷ for this sample = {vec(out.dA[r])}  (starts the backward pass)\n")
+        text.append(f" · {loss.name}: {loss.formula}\n")
+        text.append(f"reduction: {loss.reduction}\n", style=DIM)
+    else:
+        text.append("\n")
+    y = np.asarray(tr.y[r], dtype=np.float64)
+    if tr.from_logits:
+        rule = "σ(z)" if name == "binary_crossentropy" else "softmax(z)"
+        text.append(f"logits z = {mt.vector(out.a[r])}   (the output layer is linear: these are not probabilities)\n")
+        text.append(f"probabilities p = {rule} = {mt.vector(tr.probs[r])}\n")
+        text.append(f"y = {_target_words(y, name)}\n")
+    else:
+        label = "p" if loss is not None and loss.classification else "ŷ"
+        text.append(f"{label} = {mt.vector(out.a[r])}    y = {_target_words(y, name)}\n")
+    if tr.sample_loss is not None and name:
+        text.append(f"this sample: {mt.sample_loss_line(_with_loss(tr, name), r)}\n")
+        text.append(mt.batch_loss_line(tr) + "\n")
+    else:
+        text.append(f"L = {mt.fmt(tr.loss)}\n")
+    text.append("the regularization penalty is reported separately, not in L\n", style=DIM)
+    k = out.a.shape[1]
+    tr_named = _with_loss(tr, name)
+    for j in range(min(k, MAX_UNITS)):
+        of, g, line = mt.output_gradient(tr_named, r, j)
+        if j:
+            line = line.split("   (the fused rule")[0]
+        text.append(("this sample: " if j == 0 else "             ") + line + "\n")
+    if k > MAX_UNITS:
+        text.append(f"  … ({k} outputs)\n", style=DIM)
+    text.append("the backward pass starts from each sample's share: "
+                + ("÷ 1 (sse sums)" if tr.divisor == 1.0 else f"÷ B = ÷ {int(tr.divisor)}") + "\n", style=DIM)
+
+
+def _target_words(y: np.ndarray, loss_name: str) -> str:
+    """y as a vector, or "class k" for a sparse label."""
+    if loss_name == "sparse_categorical_crossentropy":
+        return f"class {int(y.reshape(-1)[0])} (the label; one-hot: a 1 at position {int(y.reshape(-1)[0])})"
+    return mt.vector(y)
+
+
+def _with_loss(tr: StepTrace, name: str) -> StepTrace:
+    """The trace with its loss name (an older trace may lack it)."""
+    if tr.loss_name or not name:
+        return tr
+    from dataclasses import replace
+    return replace(tr, loss_name=name)
 
 
 def _backward(text: Text, tr: StepTrace, l: int, r: int) -> None:
     lt = tr.layers[l]
     act = activations.get(lt.activation)
     fan_in, units = lt.W.shape
-    text.append(f"Backward · layer {l + 1} of {len(tr.layers)} ({act.name})\n", style=HEAD)
-    if act.name == "softmax":
-        text.append("δ = dL/dz = a ⊙ (dL/da − Σₖ dL/daₖ·aₖ)   (softmax Jacobian)\n")
+    L = len(tr.layers)
+    text.append(f"Backward · layer {l + 1} of {L} ({act.name})\n", style=HEAD)
+    text.append(f"per sample (ℓ = this sample's loss; {mt.reduction_words(tr)}), then its share ÷ "
+                f"{'1' if tr.divisor == 1.0 else 'B'}\n", style=DIM)
+    fz = lt.fz if lt.fz is not None else lt.a
+    if l == L - 1 and tr.fused:
+        text.append("dℓ/dz = p − y   (the fused rule: dℓ/da·f′(z) simplifies to it)\n")
+    elif act.name == "softmax":
+        text.append("dℓ/dz = a ⊙ (dℓ/da − Σₖ dℓ/daₖ·aₖ)   (softmax's Jacobian)\n")
     else:
-        text.append(f"δ = dL/dz = dL/da ⊙ f′(z)    {act.formula}\n")
+        text.append(f"dℓ/dz = dℓ/da ⊙ {'m/(1 − rate) ⊙ ' if lt.keep is not None else ''}f′(z)    {act.formula}\n")
     for j in range(min(units, MAX_UNITS)):
-        da, dz = float(lt.dA[r, j]), float(lt.dZ[r, j])
-        if act.name == "softmax":
-            text.append(f"  unit {j}: dL/da = {num(da)}, a = {num(lt.a[r, j])}, δ = {num(dz)}\n")
-            continue
-        fp = float(act.grad(lt.z[r:r + 1, j:j + 1].astype(np.float64),
-                            lt.a[r:r + 1, j:j + 1].astype(np.float64), act.default_alpha)[0, 0])
-        note = "  (dropout mask applied)" if abs(da * fp - dz) > 1e-5 * max(1.0, abs(dz)) else ""
-        text.append(f"  unit {j}: dL/da = {num(da)}, f′(z) = {num(fp)}, "
-                    f"δ = {num(da)} × {num(fp)} = {num(dz)}{note}\n")
+        share = float(lt.dZ[r, j])
+        per = float(tr.per_sample(share))
+        if l == L - 1 and tr.fused:
+            _, _, line = mt.output_gradient(tr, r, j)
+            text.append(f"  unit {j}: {line.split('   (')[0]}\n")
+        elif act.name == "softmax":
+            a = lt.a[r].astype(np.float64)
+            da = tr.per_sample(lt.dA[r].astype(np.float64))
+            s = float(np.dot(da, a))
+            text.append(f"  unit {j}: dℓ/dz = " + mt.written(
+                lambda e: (f"{mt.fmt(a[j], e)} × ({mt.fmt(da[j], e)} − {mt.term(s, e)})",
+                           mt.shown(a[j], e) * (mt.shown(da[j], e) - mt.shown(s, e))), per) + "\n")
+        else:
+            da = float(tr.per_sample(float(lt.dA[r, j])))
+            fp, _ = mt.f_prime(act.name, float(lt.z[r, j]), float(fz[r, j]), lt.alpha)
+            drop = mt.dropout_factor(lt, r, j)
+            text.append(f"  unit {j}: dℓ/da = {mt.fmt(da)}, f′(z) = {mt.fmt(fp)}; "
+                        f"{mt.chain_line('a', da, fp, per, drop)}\n")
+        text.append(f"          {mt.share_line(tr, 'z', per, share, note=False)}\n", style=DIM)
     if units > MAX_UNITS:
         text.append(f"  … ({units} units)\n", style=DIM)
     B = len(tr.indices)
-    text.append(f"dL/dW = aᵀδ    summed over the batch of {B} (W: {fan_in}×{units})\n")
-    a_in = lt.a_in[r].astype(np.float64)
+    text.append(f"dL/dW = aᵀ·dL/dz: each entry adds up the {B} samples' aᵢ·dL/dzⱼ (W: {fan_in}×{units})\n")
     for i in range(min(fan_in, 2)):
         for j in range(min(units, 2)):
-            own = a_in[i] * float(lt.dZ[r, j])
-            text.append(f"  dL/dW[{i},{j}] = {num(lt.dW[i, j])}   "
-                        f"(this sample: {num(a_in[i])} × {num(lt.dZ[r, j])} = {num(own)})\n")
-    text.append(f"dL/db = Σ δ over the batch = {vec(lt.db, MAX_UNITS)}\n")
+            text.append("  " + mt.weight_gradient_line(tr, lt, i, j, f"W[{i},{j}]", f"a{mt.sub(i)}").replace(
+                "·dL/dz", f"·dL/dz{mt.sub(j)}", 1) + "\n")
+    text.append(f"dL/db = Σ dL/dz over the batch = {mt.vector(lt.db, MAX_UNITS)}\n")
     if l > 0:
-        below = lt.dZ[r].astype(np.float64) @ lt.W.T.astype(np.float64)
-        text.append(f"dL/da for layer {l} = δ·Wᵀ = {vec(below, MAX_UNITS)}\n")
+        below = tr.per_sample(lt.dZ[r].astype(np.float64)) @ lt.W.T.astype(np.float64)
+        text.append(f"dℓ/da for layer {l} (this sample) = dℓ/dz·Wᵀ = {mt.vector(below, MAX_UNITS)}\n")
 
 
 def _update(text: Text, tr: StepTrace, optimizer_name: str) -> None:
-    opt = optimizer_name or "the optimizer"
-    eta = tr.learning_rate
-    text.append(f"Update · {opt}, η = {num(eta)}\n", style=HEAD)
-    plain = optimizer_name in ("sgd", "gd")
-    if plain:
-        text.append("w ← w − η·g\n")
-    else:
-        text.append("w ← w + Δw, where Δw is the optimizer's step (it uses its running state);"
-                    " −η·g is shown for comparison\n")
+    text.append("Update", style=HEAD)
+    text.append(f" · {mt.optimizer_words(tr) if tr.optimizer else optimizer_name or 'the optimizer'}\n")
+    rule = OPTIMIZER_RULES.get(tr.optimizer or optimizer_name, "w ← w + Δw, Δw the optimizer's step")
+    text.append(rule + "\n")
     if tr.layers[0].update_W is None:
         text.append("the weights have not been updated yet\n", style=DIM)
         return
     for l, lt in enumerate(tr.layers):
-        text.append(f"layer {l + 1}:\n")
+        text.append(f"layer {l + 1}:\n", style=HEAD)
         fan_in, units = lt.W.shape
         shown = [(i, j) for i in range(fan_in) for j in range(units)][:MAX_WEIGHTS]
         for i, j in shown:
-            w, g, dw = float(lt.W[i, j]), float(lt.dW[i, j]), float(lt.update_W[i, j])
-            if plain:
-                text.append(f"  w[{i},{j}] = {num(w)} − {num(eta)} × {num(g)} = {num(w + dw)}\n")
-            else:
-                text.append(f"  w[{i},{j}] = {num(w)} + ({num(dw)}) = {num(w + dw)}"
-                            f"   (−η·g = {num(-eta * g)})\n")
-        b, db, ub = float(lt.b[0]), float(lt.db[0]), float(lt.update_b[0])
-        text.append(f"  b[0] = {num(b)} + ({num(ub)}) = {num(b + ub)}   (g = {num(db)})\n")
+            for line in mt.update_lines(tr, lt, "W", (i, j), f"W[{i},{j}]"):
+                text.append(f"  {line}\n")
+        for line in mt.update_lines(tr, lt, "b", (0,), "b[0]"):
+            text.append(f"  {line}\n")
+
+
+#: Each optimizer's rule as the update phase states it (engine/optimizers.py).
+OPTIMIZER_RULES = {
+    "sgd": "w ← w + Δw, Δw = −η·g",
+    "momentum": "v ← μ·v − η·g (the velocity), w ← w + v",
+    "nesterov": "v ← μ·v − η·g, w ← w + μ·v − η·g",
+    "adagrad": "c ← c + g², w ← w − η·g / (√c + ε)",
+    "rmsprop": "c ← ρ·c + (1 − ρ)·g², w ← w − η·g / (√c + ε)",
+    "adam": "m ← β₁·m + (1 − β₁)·g, v ← β₂·v + (1 − β₂)·g², w ← w − η·m̂ / (√v̂ + ε) with "
+            "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)",
+}
 
 
 def phase_text(phase: Phase | None, sample_row: int = 0, loss_name: str = "",
@@ -166,6 +230,8 @@ def phase_text(phase: Phase | None, sample_row: int = 0, loss_name: str = "",
         _update(text, tr, optimizer_name)
     else:
         text.append(f"unknown phase {phase.kind!r}\n")
+    if mt.APPROX in text.plain:
+        text.append(mt.LEGEND + "\n", style=DIM)
     return text
 
 
