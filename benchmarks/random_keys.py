@@ -41,9 +41,10 @@ EXTRA = [*string.ascii_lowercase, *string.digits, "up", "down", "left", "right",
 def app_keys() -> list[str]:
     """Every key bound in nnsim.tui (app, screens, widgets) plus EXTRA, minus EXCLUDED; sorted,
     so a seed always draws the same keys."""
+    from textual.binding import Binding
+
     import nnsim.tui
     from nnsim.tui.app import NnsimApp
-    from textual.binding import Binding
 
     keys: set[str] = set(EXTRA)
     owners: list[Any] = [NnsimApp]
