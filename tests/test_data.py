@@ -22,9 +22,9 @@ GATES = {  # rows (0,0), (0,1), (1,0), (1,1), written out independently of the c
 EXPECTED_TOTAL = {
     "circle": 500, "xor": 500, "gauss": 500, "spiral": 500, "moons": 500, "blobs": 500,
     "reg-plane": 1200, "reg-gauss": 1200, "sine": 200, "polynomial": 200,
-    "admissions": 400, "digits": 1797, "iris": 150, **{g: 8 for g in GATES},
+    "admissions": 400, "digits": 1797, "iris": 150, "edges": 200, **{g: 8 for g in GATES},
 }
-NON_CSV = [n for n in DATASETS if n != "csv"]
+NON_CSV = [n for n, s in DATASETS.items() if not (s.takes_path or s.takes_images)]  # no files
 
 
 def _all_arrays(ds: Dataset) -> list[np.ndarray]:
@@ -91,7 +91,8 @@ def test_noise_changes_the_data(name: str) -> None:
     clean = load_dataset(name, seed=1, noise=0.0, test_fraction=0.0)
     noisy = load_dataset(name, seed=1, noise=0.3, test_fraction=0.0)
     changed = [not np.array_equal(u, v) for u, v in
-               ((clean.points_train, noisy.points_train), (clean.y_train, noisy.y_train))]
+               ((clean.points_train, noisy.points_train), (clean.x_train, noisy.x_train),
+                (clean.y_train, noisy.y_train))]
     assert any(changed)
 
 

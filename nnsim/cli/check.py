@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nnsim.engine import Dense
+from nnsim.engine import Conv2D, Dense, Dropout, Flatten
+from nnsim.engine.shapes import show
 from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.goals import goal_texts
@@ -26,22 +27,48 @@ def model_table(session: Session) -> Table:
     """`Layer (type) | Output Shape | Param #`, plus what each layer does."""
     net = session.network
     table = Table(box=box.HEAVY_HEAD, title=None, show_lines=False)
+    summary = net.summary()
+    widest = max([len(show(net.input_shape or (net.input_dim,)))]
+                 + [len(r.output_shape) for r in summary])   # shapes are never cut short
     table.add_column("Layer (type)", no_wrap=True)
-    table.add_column("Output Shape", no_wrap=True)
-    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("Output Shape", no_wrap=True, min_width=max(12, widest))
+    table.add_column("Param #", justify="right", no_wrap=True,
+                     min_width=max([7] + [len(f"{r.params:,}") for r in summary]))
     table.add_column("Details", no_wrap=True)
-    table.add_row(Text("input (Input)"), Text(f"(None, {net.input_dim})"), Text("0"),
-                  Text(clean_line(", ".join(session.dataset.feature_names))[:40]))
-    for row, layer in zip(net.summary(), net.layers):
+    inputs = (f"images {'×'.join(map(str, net.input_shape))} (channels × height × width)"
+              if net.input_shape else ", ".join(session.dataset.feature_names))
+    table.add_row(Text("input (Input)"), Text(show(net.input_shape or (net.input_dim,))), Text("0"),
+                  Text(clean_line(inputs)[:40]))
+    for row, layer in zip(summary, net.layers):
         if isinstance(layer, Dense):
             detail = f"{layer.activation}, init {layer.init}"
             if not layer.use_bias:
                 detail += ", no bias"
-        else:
+        elif isinstance(layer, Dropout):
             detail = f"rate {layer.rate:g}"
+        else:
+            detail = layer_detail(layer)
         table.add_row(Text(f"{row.name} ({row.type})"), Text(row.output_shape),
                       Text(f"{row.params:,}"), Text(detail))
     return table
+
+
+def _pair(p: tuple[int, int]) -> str:
+    return f"{p[0]}×{p[1]}"
+
+
+def layer_detail(layer: object) -> str:
+    """What a conv, pool or flatten layer does, in a few words."""
+    if isinstance(layer, Conv2D):
+        detail = (f"{layer.filters} filters {_pair(layer.kernel_size)}, stride "  # type: ignore[arg-type]
+                  f"{_pair(layer.stride)}, {layer.padding}, {layer.activation}")  # type: ignore[arg-type]
+        if layer.kernel is not None:
+            detail += ", hand-set kernel"
+        return detail
+    if isinstance(layer, Flatten):
+        return "channel by channel, row by row"
+    return (f"{'max' if layer.kind == 'maxpool2d' else 'mean'} of {_pair(layer.pool_size)}, "  # type: ignore[attr-defined]
+            f"stride {_pair(layer.stride)}")  # type: ignore[attr-defined]
 
 
 def _task(session: Session) -> str:

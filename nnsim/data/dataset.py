@@ -38,6 +38,9 @@ class Dataset:
     points_test: np.ndarray | None = None
     input_kind: InputKind = "vector"
     image_shape: tuple[int, int] | None = None
+    #: (channels, height, width) of image inputs: each row of ``x_*`` is that image flattened
+    #: channel by channel, row by row (None: the inputs are a flat vector).
+    input_shape: tuple[int, int, int] | None = None
     class_names: list[str] | None = None
     target_name: str | None = None
     #: Names of the raw input columns ``transform`` takes (plane: x1, x2 or CSV names).
@@ -135,6 +138,7 @@ def build(
     image_shape: tuple[int, int] | None = None,
     class_names: list[str] | None = None,
     target_name: str | None = None,
+    input_shape: tuple[int, int, int] | None = None,
 ) -> Dataset:
     """Apply features and normalization to a raw split and wrap it in a ``Dataset``."""
     raw_train = np.asarray(raw_train, dtype=np.float64)
@@ -182,7 +186,9 @@ def build(
         points_train=raw_train.copy() if keep_points else None,
         points_test=raw_test.copy() if keep_points else None,
         input_kind=input_kind,
-        image_shape=image_shape,
+        image_shape=image_shape if image_shape is not None else (
+            (input_shape[1], input_shape[2]) if input_shape is not None else None),
+        input_shape=input_shape,
         class_names=class_names,
         target_name=target_name,
         raw_names=raw_list,

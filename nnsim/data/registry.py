@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import classic, playground, real
+from . import classic, idx, playground, real
+from . import images as imagesets
 from .csvdata import read_csv
 from .dataset import Dataset, InputKind, Task, build, plain_split, stratified_split
 from .errors import DataError, choices
@@ -41,6 +42,9 @@ class DatasetSpec:
     takes_path: bool = False
     inputs: int | None = None      # input columns before features, where fixed (vector/image)
     classes: int | None = None     # number of classes, where fixed
+    input_shape: tuple[int, int, int] | None = None   # (channels, height, width), where fixed
+    takes_shape: bool = False      # `shape`: the CSV's columns are an image of that shape
+    takes_images: bool = False     # `images`, `labels` (and test_*): IDX files
 
     @property
     def fixed_size(self) -> bool:
@@ -80,11 +84,16 @@ DATASETS: dict[str, DatasetSpec] = dict([
     _spec("admissions", "Synthetic graduate admissions: GRE, GPA, rank -> admitted",
           "binary", "vector", 400, inputs=6, classes=2),
     _spec("digits", "Handwritten digits, 1,797 8x8 images, 10 classes (scikit-learn)",
-          "multiclass", "image", None, inputs=64, classes=10),
+          "multiclass", "image", None, inputs=64, classes=10, input_shape=(1, 8, 8)),
+    _spec("edges", "Tiny 6x6 images of a vertical or a horizontal edge (dark to light), "
+          "2 classes", "binary", "image", 200, takes_noise=True, inputs=36, classes=2,
+          input_shape=imagesets.EDGES_SHAPE),
+    _spec("idx", "Your own MNIST-format IDX files (images and labels, plain or .gz)",
+          "multiclass", "image", None, takes_images=True),
     _spec("iris", "Fisher's iris flowers: 150 samples, 4 measurements, 3 species",
           "multiclass", "vector", None, inputs=4, classes=3),
     _spec("csv", "Your own CSV file: numeric columns with a header and a target column",
-          "regression", "vector", None, takes_features=True, takes_path=True),
+          "regression", "vector", None, takes_features=True, takes_path=True, takes_shape=True),
 ])
 
 _SIMPLE_GENERATORS: dict[str, Callable[[int, float, np.random.Generator], tuple]] = {
@@ -175,13 +184,23 @@ def load_dataset(
     path: str | Path | None = None,
     target: str | None = None,
     base_dir: str | Path | None = None,
+    shape: Sequence[int] | None = None,
+    images: str | Path | None = None,
+    labels: str | Path | None = None,
+    test_images: str | Path | None = None,
+    test_labels: str | Path | None = None,
 ) -> Dataset:
     """Generate or load dataset ``name`` and split it into train and test sets.
 
     Same arguments (seed included) give identical arrays. ``samples`` is
-    ignored by fixed-size sets (gates, digits, iris, csv), ``noise`` by sets
-    that take none, ``path``/``target``/``base_dir`` by every set but csv.
-    Logic gates ignore ``test_fraction``: train and test are both the 4 rows.
+    ignored by fixed-size sets (gates, digits, iris, csv, idx), ``noise`` by sets
+    that take none, ``path``/``target`` by every set but csv. ``shape`` (channels,
+    height, width) makes a CSV's input columns an image (read row-major in that
+    shape). ``idx`` reads ``images`` and ``labels`` (MNIST-format IDX files; with
+    ``test_images`` and ``test_labels`` those are the test set, else
+    ``test_fraction`` of the training files is). Relative paths are resolved
+    against ``base_dir``. Logic gates ignore ``test_fraction``: train and test are
+    both the 4 rows.
     Raises ``DataError`` (a ``ValueError``) with a ``field`` key path.
     """
     spec = get(name)
@@ -195,12 +214,19 @@ def load_dataset(
         return build(task="binary", n_classes=2, raw_train=x, raw_test=x.copy(), y_train=y,
                      y_test=y.copy(), input_kind="plane", class_names=["0", "1"], **common)
 
+    if name == "idx":
+        return _load_idx(spec, classes, frac, split_rng, images, labels, test_images,
+                         test_labels, base_dir, common)
+
     if name == "csv":
         table = read_csv(path, target, base_dir)
         _check_classes(spec, classes, table.n_classes)
         d = table.x.shape[1]
         kind: InputKind = "plane" if d == 2 else (
             "line" if d == 1 and table.task == "regression" else "vector")
+        image = _csv_shape(shape, d, table.input_names, table.path.name)
+        if image is not None:
+            kind = "image"
         if features is not None and kind != "plane":
             raise DataError(
                 f"features only apply to CSV files with exactly 2 input columns; "
@@ -212,7 +238,8 @@ def load_dataset(
         return build(task=table.task, n_classes=table.n_classes,  # type: ignore[arg-type]
                    raw_train=table.x[tr], raw_test=table.x[te], y_train=table.y[tr],
                    y_test=table.y[te], input_kind=kind, raw_names=table.input_names,
-                   class_names=table.class_names, target_name=table.target_name, **common)
+                   class_names=table.class_names, target_name=table.target_name,
+                   input_shape=image, **common)
 
     if name in ("digits", "iris"):
         if name == "digits":
@@ -226,7 +253,17 @@ def load_dataset(
         tr, te = stratified_split(y, frac, split_rng)
         return build(task="multiclass", n_classes=k, raw_train=x[tr], raw_test=x[te],
                      y_train=y[tr], y_test=y[te], input_kind=kind, raw_names=names,
-                     image_shape=shape, class_names=class_names, **common)
+                     image_shape=shape, class_names=class_names, input_shape=spec.input_shape,
+                     **common)
+
+    if name == "edges":
+        assert n is not None
+        _check_classes(spec, classes, 2)
+        x, y = imagesets.edges(n, noise_f, gen_rng)
+        tr, te = plain_split(len(y), frac, split_rng)
+        return build(task="binary", n_classes=2, raw_train=x[tr], raw_test=x[te], y_train=y[tr],
+                     y_test=y[te], input_kind="image", raw_names=imagesets.pixel_names(spec.input_shape),
+                     class_names=list(imagesets.EDGE_CLASSES), input_shape=spec.input_shape, **common)
 
     assert n is not None
     task: Task = spec.task
@@ -259,3 +296,54 @@ def load_dataset(
     return build(task=task, n_classes=n_classes, raw_train=x[tr], raw_test=x[te],
                  y_train=y[tr], y_test=y[te], input_kind=spec.input_kind, raw_names=raw_names,
                  class_names=class_names, target_name=target_name, **common)
+
+
+def _csv_shape(shape: Sequence[int] | None, d: int, names: list[str],
+               file: str) -> tuple[int, int, int] | None:
+    """`shape` as (channels, height, width) when it fits the CSV's d input columns."""
+    if shape is None:
+        return None
+    dims = list(shape)
+    if len(dims) != 3 or not all(_is_int(v) and int(v) >= 1 for v in dims):
+        raise DataError(f"shape must be [channels, height, width], three integers >= 1, got "
+                        f"{list(shape)!r}", "data.shape")
+    c, h, w = (int(v) for v in dims)
+    if c * h * w != d:
+        raise DataError(f"shape {[c, h, w]} holds {c * h * w} values, but {file} has {d} input "
+                        f"columns ({', '.join(names[:4])}{', …' if d > 4 else ''}); the columns "
+                        "are read as channel 0 row by row, then channel 1, …", "data.shape")
+    return c, h, w
+
+
+def _load_idx(spec: DatasetSpec, classes: object, frac: float, split_rng: np.random.Generator,
+              images_path: object, labels_path: object, test_images: object, test_labels: object,
+              base_dir: str | Path | None, common: dict) -> Dataset:
+    """The idx dataset: a training pair of IDX files, and a test pair or a split of it."""
+    train = idx.read_pair(images_path, labels_path, base_dir)  # type: ignore[arg-type]
+    if (test_images is None) != (test_labels is None):
+        missing = "test_labels" if test_labels is None else "test_images"
+        raise DataError(f"dataset 'idx' needs test_images and test_labels together; "
+                        f"{missing} is missing", f"data.{missing}")
+    if test_images is not None:
+        test = idx.read_pair(test_images, test_labels, base_dir,  # type: ignore[arg-type]
+                             keys=("test_images", "test_labels"))
+        if test.shape != train.shape:
+            raise DataError(f"test_images are {test.shape[1]}×{test.shape[2]} pixels, the "
+                            f"training images {train.shape[1]}×{train.shape[2]}; they must "
+                            "match", "data.test_images")
+        xs, ys = (train.x, test.x), (train.labels, test.labels)
+    else:
+        tr, te = stratified_split(train.labels, frac, split_rng)
+        xs, ys = (train.x[tr], train.x[te]), (train.labels[tr], train.labels[te])
+    values = np.unique(np.concatenate(ys))
+    if len(values) < 2:
+        raise DataError(f"the labels hold a single class ({values[0]}); nothing to learn",
+                        "data.labels")
+    k = len(values)
+    _check_classes(spec, classes, k)
+    y_train, y_test = (np.searchsorted(values, y).astype(np.int64) for y in ys)
+    shape = train.shape
+    return build(task="binary" if k == 2 else "multiclass", n_classes=k, raw_train=xs[0],
+                 raw_test=xs[1], y_train=y_train, y_test=y_test, input_kind="image",
+                 raw_names=imagesets.pixel_names(shape), class_names=[str(int(v)) for v in values],
+                 input_shape=shape, **common)

@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, Dataset, load_dataset
-from ..engine import Dense, Dropout, Network, Trainer
+from ..engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
 from ..engine.layers import Layer
+from ..engine.shapes import ShapeError
 from .problems import Problem, ScenarioError
-from .schema import DenseLayer, Scenario
+from .schema import (AvgPool2DLayer, Conv2DLayer, DenseLayer, DropoutLayer, FlattenLayer,
+                     MaxPool2DLayer, Scenario)
 
 
 @dataclass
@@ -39,20 +41,33 @@ def load_data(scenario: Scenario) -> Dataset:
         return load_dataset(d.dataset, samples=d.samples, noise=d.noise,
                             test_fraction=d.test_fraction, seed=scenario.meta.seed,
                             classes=d.classes, features=d.features, normalize=d.normalize,
-                            path=d.path, target=d.target, base_dir=base)
+                            path=d.path, target=d.target, base_dir=base, shape=d.shape,
+                            images=d.images, labels=d.labels, test_images=d.test_images,
+                            test_labels=d.test_labels)
     except DataError as err:
         raise ScenarioError([Problem(_source(scenario), err.field, None, str(err), None)]) from None
 
 
+def engine_layer(spec: object) -> Layer:
+    """The engine layer one [[layers]] table describes."""
+    if isinstance(spec, DenseLayer):
+        return Dense(spec.units, spec.activation, init=spec.init, bias_init=spec.bias_init,
+                     use_bias=spec.use_bias, alpha=spec.alpha)
+    if isinstance(spec, Conv2DLayer):
+        return Conv2D(spec.filters, spec.kernel_size, spec.stride, spec.padding, spec.activation,
+                      init=spec.init, bias_init=spec.bias_init, use_bias=spec.use_bias,
+                      alpha=spec.alpha, kernel=spec.kernel, bias=spec.bias)
+    if isinstance(spec, (MaxPool2DLayer, AvgPool2DLayer)):
+        kind = MaxPool2D if isinstance(spec, MaxPool2DLayer) else AvgPool2D
+        return kind(spec.pool_size, spec.stride)
+    if isinstance(spec, FlattenLayer):
+        return Flatten()
+    assert isinstance(spec, DropoutLayer), spec
+    return Dropout(spec.rate)
+
+
 def build_layers(scenario: Scenario) -> list[Layer]:
-    out: list[Layer] = []
-    for spec in scenario.layers:
-        if isinstance(spec, DenseLayer):
-            out.append(Dense(spec.units, spec.activation, init=spec.init, bias_init=spec.bias_init,
-                             use_bias=spec.use_bias, alpha=spec.alpha))
-        else:
-            out.append(Dropout(spec.rate))
-    return out
+    return [engine_layer(spec) for spec in scenario.layers]
 
 
 def targets_for(dataset: Dataset, y: np.ndarray, loss: str, out_activation: str,
@@ -80,7 +95,14 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
     ds = dataset if dataset is not None else load_data(scenario)
     t = scenario.training
     try:
-        net = Network(ds.input_dim, build_layers(scenario), dtype=t.dtype, seed=scenario.meta.seed)
+        net = Network(ds.input_dim, build_layers(scenario), dtype=t.dtype, seed=scenario.meta.seed,
+                      input_shape=ds.input_shape)
+    except ShapeError as err:
+        raise ScenarioError([Problem(_source(scenario), f"layers[{err.position}].{err.key}", None,
+                                     str(err), None)]) from None
+    except ValueError as err:
+        raise ScenarioError([Problem(_source(scenario), "training", None, str(err), None)]) from None
+    try:
         out_act = net.dense[-1].activation
         trainer = Trainer(
             net, ds.x_train, targets_for(ds, ds.y_train, t.loss, out_act, net.output_dim),

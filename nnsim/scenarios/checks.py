@@ -6,6 +6,7 @@ schema (`Parts.ok`), so one bad value does not cause a cascade of follow-up mess
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,13 @@ from . import names
 from .names import CROSSENTROPY_LOSSES, REGRESSION_LOSSES, DatasetInfo
 from .problems import MISSING, Problem
 from .schema import (
-    MAX_PARAMS, OPTIMIZER_OPTIONS, DataSpec, DenseLayer, DropoutLayer, Goals, Scenario,
-    TrainingSpec, View,
+    MAX_PARAMS, OPTIMIZER_OPTIONS, Conv2DLayer, DataSpec, DenseLayer, DropoutLayer, Goals,
+    Scenario, TrainingSpec, View,
 )
+
+#: Layer types that need image inputs, and the most values a mini-batch's workspace may hold.
+SPATIAL_TYPES = ("conv2d", "maxpool2d", "avgpool2d")
+MAX_WORKSPACE = 250_000_000
 
 
 @dataclass
@@ -62,7 +67,8 @@ def check_layers(p: Parts) -> list[Problem]:
             out.append(_problem(f"layers[{i}].type", "dropout",
                                 f"two dropout layers in a row (layers[{i - 1}] and layers[{i}]); use one"))
     for i, layer in enumerate(p.layers or []):
-        if isinstance(layer, DenseLayer) and layer.alpha is not None and p.ok(f"layers[{i}].activation"):
+        if (isinstance(layer, (DenseLayer, Conv2DLayer)) and layer.alpha is not None
+                and p.ok(f"layers[{i}].activation")):
             if layer.activation not in ("leaky_relu", "elu"):
                 out.append(_problem(f"layers[{i}].alpha", layer.alpha,
                                     f"alpha applies only to leaky_relu and elu (this layer uses {layer.activation!r})"))
@@ -146,6 +152,19 @@ def check_data(p: Parts) -> list[Problem]:
     if d is None or info is None:
         return out
     name = d.dataset
+    if d.shape is not None and not info.takes_shape:
+        out.append(_problem("data.shape", d.shape,
+                            f"applies only to dataset {', '.join(names.datasets_that('takes_shape'))!r} "
+                            + (f"({name!r} images are {tuple(info.input_shape)})" if info.input_shape
+                               else "")))
+    for key in ("images", "labels", "test_images", "test_labels"):
+        value = getattr(d, key)
+        if info.takes_images and key in ("images", "labels") and value is None and p.ok(f"data.{key}"):
+            out.append(_problem(f"data.{key}", MISSING, f"required for dataset {name!r}: an "
+                                f"IDX {key} file, relative to the scenario file"))
+        elif not info.takes_images and value is not None:
+            out.append(_problem(f"data.{key}", value,
+                                f"applies only to dataset {', '.join(names.datasets_that('takes_images'))!r}"))
     if info.takes_path:
         for key, what in (("path", "the CSV file"), ("target", "the name of the target column")):
             if getattr(d, key) is None and p.ok(f"data.{key}"):
@@ -167,7 +186,8 @@ def check_data(p: Parts) -> list[Problem]:
             lo, hi = info.classes_range
             if not lo <= d.classes <= hi:
                 out.append(_problem("data.classes", d.classes, f"dataset {name!r} takes classes from {lo} to {hi}"))
-        elif not info.takes_classes and d.classes != info.n_classes and not info.takes_path:
+        elif (not info.takes_classes and d.classes != info.n_classes and not info.takes_path
+              and not info.takes_images):
             has = f"always has {info.n_classes} classes" if info.n_classes else "has no classes (regression)"
             out.append(_problem("data.classes", d.classes,
                                 f"dataset {name!r} {has}; classes can be chosen only for "
@@ -234,7 +254,10 @@ def check_view(p: Parts) -> list[Problem]:
 
 
 def check_size(p: Parts) -> list[Problem]:
-    """Total parameters within MAX_PARAMS (the input width counted as 1 when unknown)."""
+    """Total parameters within MAX_PARAMS (the input width counted as 1 when unknown).
+    Networks with image layers are counted by `check_shapes`."""
+    if any(t in SPATIAL_TYPES for t in p.layer_types):
+        return []
     info = _info(p)
     fan_in = 1
     if p.data is not None and p.data.features is not None:
@@ -298,8 +321,94 @@ def check_csv_target(p: Parts) -> list[Problem]:
     return []
 
 
+def _input_shape(p: Parts, info: DatasetInfo) -> tuple[int, ...] | None:
+    """One sample's input shape, as far as it is known without reading the data."""
+    d = p.data
+    assert d is not None
+    if info.input_shape is not None:
+        return info.input_shape
+    if info.takes_images:
+        from ..data.idx import image_shape
+        base = p.source_path.parent if p.source_path is not None else Path.cwd()
+        return image_shape(d.images, base) if p.ok("data.images") else None
+    if d.shape is not None:
+        return tuple(d.shape) if p.ok("data.shape") else None
+    if d.features is not None and info.takes_features and p.ok("data.features"):
+        return (len(d.features),)
+    return (info.n_features,) if info.n_features is not None else None
+
+
+def check_shapes(p: Parts) -> list[Problem]:
+    """Shapes through the network (conv, pool, flatten and dense), hand-set kernels, and the
+    size of networks with image layers: each layer's output from its input, as the engine
+    infers it (`nnsim.engine.shapes`); a misfit names the layer (1-based) and the shapes."""
+    layers = p.layers or []
+    if not any(t in SPATIAL_TYPES or t == "flatten" for t in p.layer_types):
+        return []
+    if not layers or any(l is None for l in layers) or any(
+            k.startswith("layers[") for k in p.bad) or p.data is None:
+        return []
+    info = _info(p)
+    if info is None:
+        return []
+    from ..engine.shapes import ShapeError, infer
+    from .build import engine_layer
+    shape = _input_shape(p, info)
+    first = next(i for i, t in enumerate(p.layer_types) if t != "dropout")
+    if shape is None:
+        spatial = next((i for i, t in enumerate(p.layer_types) if t in SPATIAL_TYPES), None)
+        if info.takes_path and p.data.shape is None and spatial is not None:
+            return [_problem(f"layers[{spatial}].type", p.layer_types[spatial],
+                             f"layer {spatial + 1} ({p.layer_types[spatial]}) needs images "
+                             "(channels, height, width), but the CSV's columns are a flat vector; "
+                             "give [data] shape = [channels, height, width]")]
+        return []
+    try:
+        engine = [engine_layer(l) for l in layers]
+        shapes = infer(shape, engine)
+    except ShapeError as err:
+        key = f"layers[{err.position}].{err.key}"
+        return [_problem(key, getattr(layers[err.position], err.key, None), str(err))]
+    except ValueError:
+        return []   # a value the engine refuses; the build reports it
+    out: list[Problem] = []
+    total = 0
+    batch = p.training.batch_size if p.training is not None and isinstance(
+        p.training.batch_size, int) else 1
+    work = batch * math.prod(shape)
+    for i, (spec, layer, sh) in enumerate(zip(layers, engine, shapes)):
+        if isinstance(spec, Conv2DLayer):
+            try:
+                layer.hand_set(sh.input[0])  # type: ignore[attr-defined]
+            except ValueError as err:
+                key = "kernel" if "kernel" in str(err) else "bias"
+                out.append(_problem(f"layers[{i}].{key}", getattr(spec, key), str(err)))
+            kh, kw = sh.window
+            total += spec.filters * sh.input[0] * kh * kw + spec.filters
+            work += 2 * batch * sh.output[1] * sh.output[2] * sh.input[0] * kh * kw
+        elif isinstance(spec, DenseLayer):
+            fan_in = sh.input[0] * sh.input[1] * sh.input[2] if len(sh.input) == 3 else sh.input[0]
+            total += fan_in * spec.units + spec.units
+        if spec.type != "dropout":
+            n = 1
+            for v in sh.output:
+                n *= v
+            work += 4 * batch * n
+        if total > MAX_PARAMS:
+            key = "filters" if isinstance(spec, Conv2DLayer) else "units"
+            return out + [_problem(f"layers[{i}].{key}", getattr(spec, key),
+                                   f"the network would have {total:,} parameters or more; "
+                                   f"the limit is {MAX_PARAMS:,} (memory)")]
+    if work > MAX_WORKSPACE:
+        out.append(_problem("training.batch_size", batch,
+                            f"a mini-batch of {batch} would need {work:,} values of workspace "
+                            f"(activations, gradients and im2col columns of every layer); the "
+                            f"limit is {MAX_WORKSPACE:,} (memory): use a smaller batch_size"))
+    return out
+
+
 CHECKS = (check_layers, check_output, check_data, check_training, check_goals, check_view, check_size,
-          check_csv_target)
+          check_csv_target, check_shapes)
 
 
 def cross_check(parts: Parts) -> list[Problem]:

@@ -56,6 +56,10 @@ class DatasetInfo:
     takes_features: bool = False
     takes_path: bool = False
     fixed_size: bool = False
+    input_shape: tuple[int, int, int] | None = None
+    """(channels, height, width) of image data with a fixed shape (digits, edges)."""
+    takes_shape: bool = False
+    takes_images: bool = False
 
 
 def dataset_info(name: str, classes: int | None = None) -> DatasetInfo | None:
@@ -77,7 +81,8 @@ def dataset_info(name: str, classes: int | None = None) -> DatasetInfo | None:
         name=name, task=kind_of_task, n_classes=k, n_features=inputs,
         takes_noise=spec.takes_noise, takes_classes=spec.takes_classes,
         classes_range=spec.classes_range, takes_features=spec.takes_features,
-        takes_path=spec.takes_path, fixed_size=spec.fixed_size,
+        takes_path=spec.takes_path, fixed_size=spec.fixed_size, input_shape=spec.input_shape,
+        takes_shape=spec.takes_shape, takes_images=spec.takes_images,
     )
 
 

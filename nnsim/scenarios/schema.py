@@ -21,6 +21,7 @@ from ..engine.registry import Option
 from . import names
 
 MAX_UNITS = 4096
+MAX_FILTERS = 1024
 MAX_PARAMS = 5_000_000
 MAX_EPOCHS = 100_000
 
@@ -115,6 +116,12 @@ class DataSpec(BaseModel):
     classes: int | None = Field(None, ge=2, le=8, description="an integer >= 2 and <= 8")
     path: str | None = Field(None, min_length=1, description="a path to a CSV file, relative to the scenario file")
     target: str | None = Field(None, min_length=1, description="the name of the CSV's target column")
+    shape: Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=3, max_length=3)] | None = Field(
+        None, description="[channels, height, width]: the CSV's input columns as an image")
+    images: str | None = Field(None, min_length=1, description="an IDX images file, relative to the scenario file")
+    labels: str | None = Field(None, min_length=1, description="an IDX labels file, relative to the scenario file")
+    test_images: str | None = Field(None, min_length=1, description="an IDX images file for the test set")
+    test_labels: str | None = Field(None, min_length=1, description="an IDX labels file for the test set")
 
 
 class DenseLayer(BaseModel):
@@ -146,9 +153,110 @@ class DropoutLayer(BaseModel):
     rate: float = Field(ge=0, lt=1, description="a number >= 0 and < 1")
 
 
+def _check_pair(value: Any) -> Any:
+    """An integer >= 1 (a square) or a [height, width] pair of them, as Keras takes sizes."""
+    ok = (isinstance(value, int) and not isinstance(value, bool) and value >= 1) or (
+        isinstance(value, list) and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value))
+    if not ok:
+        raise PydanticCustomError("size_pair", "must be an integer >= 1 or a [height, width] "
+                                  "pair of integers >= 1")
+    return value
+
+
+def _check_kernel(value: Any) -> Any:
+    """Hand-set conv weights: a rectangular array of numbers of 2, 3 or 4 dimensions."""
+    def dims(v: Any, depth: int) -> list[int]:
+        if isinstance(v, list):
+            if not v or depth > 4:
+                raise ValueError
+            inner = [dims(x, depth + 1) for x in v]
+            if any(d != inner[0] for d in inner):
+                raise ValueError
+            return [len(v), *inner[0]]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) == float("inf"):
+            raise ValueError
+        return []
+
+    try:
+        shape = dims(value, 1)
+    except ValueError:
+        shape = []
+    if not 2 <= len(shape) <= 4:
+        raise PydanticCustomError(
+            "kernel_array", "must be a rectangular array of finite numbers: [[...], ...] rows of "
+            "one kernel (kernel_size), or [filters][rows][columns], or [filters][channels][rows][columns]")
+    return value
+
+
+SizePair = Annotated[Union[int, list[int]], BeforeValidator(_check_pair)]
+KernelArray = Annotated[Any, BeforeValidator(_check_kernel)]
+
+
+class Conv2DLayer(BaseModel):
+    """[[layers]] type = "conv2d": `filters` kernels slide over the image; each output map is
+    f(W ⋆ x + b), W of shape (filters, channels, kernel height, kernel width)."""
+
+    model_config = _CONFIG
+
+    type: Literal["conv2d"] = "conv2d"
+    filters: int = Field(ge=1, le=MAX_FILTERS, description=f"an integer >= 1 and <= {MAX_FILTERS}")
+    kernel_size: SizePair = Field(description="an integer >= 1 or a [height, width] pair")
+    stride: SizePair = Field(1, description="an integer >= 1 or a [height, width] pair")
+    padding: Literal["valid", "same"] = Field("valid", description='"valid" or "same"')
+    activation: ActivationName = Field(
+        "linear", description="an activation name", json_schema_extra={"choices": "activations"}
+    )
+    init: InitializerName = Field(
+        "glorot_uniform", description="an initializer name", json_schema_extra={"choices": "initializers"}
+    )
+    bias_init: BiasInit = Field(
+        "zeros", description="an initializer name or a number", json_schema_extra={"choices": "initializers"}
+    )
+    use_bias: bool = Field(True, description="true or false")
+    alpha: float | None = Field(None, ge=0, description="a number >= 0 (for leaky_relu and elu)")
+    kernel: KernelArray | None = Field(
+        None, description="hand-set starting weights: [[...], ...] (one filter, one channel), "
+                          "[filters][rows][columns] or [filters][channels][rows][columns]")
+    bias: list[float] | None = Field(None, min_length=1, description="hand-set starting biases, one per filter")
+
+
+class MaxPool2DLayer(BaseModel):
+    """[[layers]] type = "maxpool2d": the largest value of each pool_size window."""
+
+    model_config = _CONFIG
+
+    type: Literal["maxpool2d"] = "maxpool2d"
+    pool_size: SizePair = Field(2, description="an integer >= 1 or a [height, width] pair")
+    stride: SizePair | None = Field(None, description="an integer >= 1 or a [height, width] pair "
+                                                      "(default: the pool size)")
+
+
+class AvgPool2DLayer(BaseModel):
+    """[[layers]] type = "avgpool2d": the mean of each pool_size window."""
+
+    model_config = _CONFIG
+
+    type: Literal["avgpool2d"] = "avgpool2d"
+    pool_size: SizePair = Field(2, description="an integer >= 1 or a [height, width] pair")
+    stride: SizePair | None = Field(None, description="an integer >= 1 or a [height, width] pair "
+                                                      "(default: the pool size)")
+
+
+class FlattenLayer(BaseModel):
+    """[[layers]] type = "flatten": (channels, height, width) feature maps as one vector."""
+
+    model_config = _CONFIG
+
+    type: Literal["flatten"] = "flatten"
+
+
 #: Layer models by their `type` value.
-LAYER_TYPES: dict[str, type[BaseModel]] = {"dense": DenseLayer, "dropout": DropoutLayer}
-LayerSpec = Annotated[Union[DenseLayer, DropoutLayer], Field(discriminator="type")]
+LAYER_TYPES: dict[str, type[BaseModel]] = {
+    "dense": DenseLayer, "dropout": DropoutLayer, "conv2d": Conv2DLayer,
+    "maxpool2d": MaxPool2DLayer, "avgpool2d": AvgPool2DLayer, "flatten": FlattenLayer}
+LayerSpec = Annotated[Union[DenseLayer, DropoutLayer, Conv2DLayer, MaxPool2DLayer, AvgPool2DLayer,
+                            FlattenLayer], Field(discriminator="type")]
 
 def option_field(o: Option, default: Any = None) -> tuple[Any, Any]:
     """A (type, Field) pair for a registry Option: its range and its description, never
