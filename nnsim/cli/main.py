@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -64,6 +65,25 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(clean(message), file)
 
 
+def _step_h(text: str) -> float:
+    from nnsim.engine.gradcheck import check_h
+    try:
+        return check_h(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("h ")) from None
+
+
+WEIGHT_NAME = re.compile(r"layer(\d+)\.W\[\s*(\d+)\s*,\s*(\d+)\s*\]")
+
+
+def _weight_name(text: str) -> tuple[int, int, int]:
+    """"layer1.W[0,2]" → (dense layer 0, i = 0, j = 2)."""
+    m = WEIGHT_NAME.fullmatch(text.strip())
+    if m is None or int(m.group(1)) < 1:
+        raise argparse.ArgumentTypeError(f"must name a weight like layer1.W[0,2], got {text!r}")
+    return int(m.group(1)) - 1, int(m.group(2)), int(m.group(3))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nnsim", usage="%(prog)s [-h] [--version] [FILE.toml | COMMAND ...]",
@@ -104,14 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_circuit_run_options(p, _int_at_least)
 
     p = sub.add_parser("gradcheck", prog="nnsim gradcheck", help="compare analytic and numerical gradients",
-                       description="Compare the backward pass with central finite differences "
-                                   "(float64, dropout off) for every weight and bias tensor; "
-                                   f"a tensor passes when its relative error is below {PASS_BELOW:g}.")
+                       description="Compare the backward pass with finite differences (float64, "
+                                   "dropout off): first one weight per tensor wiggled by ±h, with "
+                                   "L(w − h), L(w + h), the central difference "
+                                   "(L(w + h) − L(w − h)) / 2h and the forward difference "
+                                   "(L(w + h) − L(w)) / h; then every tensor's relative error "
+                                   f"(a tensor passes below {PASS_BELOW:g}). Layers are counted "
+                                   "from 1, as in the app: layer1.W[i, j] is W[i, j] of the first "
+                                   "dense layer (fan_in × units).")
     p.add_argument("file", metavar="FILE", help="scenario file (.toml)")
     p.add_argument("--samples", type=_int_at_least(1, 10_000), default=32, metavar="N",
                    help="training samples to use (default 32)")
     p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="override scenario.seed")
     add_backend_option(p)
+    p.add_argument("--h", type=_step_h, metavar="H", dest="h",
+                   help=f"networks: the finite-difference step (default {DEFAULT_H:g}; > 0, <= 1)")
+    p.add_argument("--weight", type=_weight_name, metavar="NAME",
+                   help="networks: the weight to wiggle, e.g. layer1.W[0,2] (and that neuron's "
+                        "bias); default: each tensor's entry with the largest |dL/dw|")
     return parser
 
 
@@ -180,13 +210,17 @@ def list_command(args: argparse.Namespace) -> int:
 
 def gradcheck_command(args: argparse.Namespace) -> int:
     if is_circuit_file(args.file):
+        for key, flag in (("h", "--h"), ("weight", "--weight")):
+            if getattr(args, key, None) is not None:
+                raise UsageError(f"gradcheck {flag} applies to network scenarios; a circuit's step "
+                                 f"is circuit.h in its file ({args.file})")
         from .circuit import gradcheck_command as circuit_gradcheck
         return circuit_gradcheck(args, PASS_BELOW)
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    from nnsim.engine.gradcheck import gradient_check
+    from nnsim.engine.gradcheck import gradient_check, probe_weights
     from nnsim.scenarios import load_scenario
     from nnsim.scenarios.build import build_session
 
@@ -196,11 +230,35 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.file))
     from .backends import chosen_backend
     session = build_session(scenario, seed=args.seed, backend=chosen_backend(args, scenario))
+    h = DEFAULT_H if args.h is None else args.h
+    net = session.trainer.net
+    if args.weight is not None:
+        l, i, j = args.weight
+        if l >= net.n_dense or i >= net.dense[l].params["W"].shape[0] or j >= net.dense[l].units:
+            shapes = ", ".join(f"layer{k + 1}.W {d.params['W'].shape[0]}×{d.units}"
+                               for k, d in enumerate(net.dense))
+            raise UsageError(f"--weight layer{l + 1}.W[{i},{j}] is not in this network ({shapes}; "
+                             "indices from 0)")
     n = min(args.samples, session.trainer.n_train)
-    rows = gradient_check(session.trainer, samples=args.samples)
+    probes = probe_weights(session.trainer, samples=args.samples, h=h, selected=args.weight)
+    rows = gradient_check(session.trainer, samples=args.samples, h=h)
     console.print(user_text(f"{scenario.meta.name} ({args.file})", style="bold", one_line=True))
-    console.print(f"Gradient check on {n} training samples: float64, dropout off, "
-                  f"central differences with h = {DEFAULT_H:g}; pass when relative error < {PASS_BELOW:g}.")
+    console.print(f"Gradient check on {n} training samples: float64, dropout off, h = {h:g}; "
+                  f"L = data loss + penalty; pass when relative error < {PASS_BELOW:g}.")
+    console.print(f"One weight per tensor ({'the given weight and its bias' if args.weight else 'the entry with the largest |dL/dw|'}), "
+                  "wiggled by ±h: numerical = (L(w + h) − L(w − h)) / 2h, the central difference; "
+                  "forward = (L(w + h) − L(w)) / h, for comparison. "
+                  "rel.error = |analytic − numerical| / (|analytic| + |numerical|).")
+    if probes:
+        console.print(f"L(w) = {probes[0].loss!r}")
+    width = max(len("weight"), *(len(p.name) for p in probes))
+    console.print(Text(f"{'weight':<{width}}  {'numerical':>19}  {'analytic':>19}  {'rel.error':>9}  "
+                       f"{'L(w − h)':>20}  {'L(w + h)':>20}  {'forward':>19}  {'rel.error':>9}",
+                       style="bold"))
+    for p in probes:
+        console.print(Text(f"{p.name:<{width}}  {p.central:>19.12g}  {p.analytic:>19.12g}  "
+                           f"{p.rel_error:>9.2e}  {p.loss_minus!r:>20}  {p.loss_plus!r:>20}  "
+                           f"{p.forward:>19.12g}  {p.forward_rel_error:>9.2e}"))
     table = Table(box=box.HEAVY_HEAD)
     for name, justify in (("Tensor", "left"), ("Shape", "left"), ("Checked", "right"),
                           ("Relative error", "right"), ("Max |diff|", "right"), ("Result", "left")):
@@ -209,7 +267,7 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     for r in rows:
         ok = r.rel_error < PASS_BELOW
         failed += not ok
-        table.add_row(Text(r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
+        table.add_row(Text(r.label or r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
                       Text(f"{r.rel_error:.2e}"), Text(f"{r.max_abs_diff:.2e}"),
                       Text(f"{mark(ok)} {'pass' if ok else 'FAIL'}", style="green" if ok else "bold red"))
     console.print(table)

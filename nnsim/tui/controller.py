@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from nnsim.engine import DivergenceError, EpochRecord, Network, Phase, StepTrace, Trainer
+from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.scenarios import Scenario, save_scenario
 
 from .pacing import CHUNK_SECONDS, RateMeter
@@ -406,12 +407,14 @@ class Lab:
             load_checkpoint(self.trainer, path)
             return self.trainer.epoch
 
-    def gradient_check(self) -> list[tuple[str, float]]:
-        """`g`: (tensor name, relative error) of analytic vs numerical gradients."""
-        from nnsim.engine.gradcheck import gradient_check
+    def gradient_check(self, h: float | None = None,
+                       weight: tuple[int, int, int] | None = None) -> GradCheckReport:
+        """`g`: one weight per tensor wiggled by ±h (`weight` = (dense layer, i, j), the card's
+        selected W[i, j], and its bias; else each tensor's largest |dL/dw|), then every
+        tensor's relative error of analytic vs numerical gradients."""
+        from nnsim.engine.gradcheck import DEFAULT_H, check_report
         with self.lock:
-            rows = gradient_check(self.trainer)
-        return [(row.name, row.rel_error) for row in rows]
+            return check_report(self.trainer, h=DEFAULT_H if h is None else h, selected=weight)
 
 
 def save_weights(trainer: Trainer, path: Path) -> None:

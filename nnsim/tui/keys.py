@@ -26,8 +26,9 @@ KEYS: tuple[Key, ...] = (
     Key("←  →", "workspace", "history: back / forward through the recent steps (weights, "
         "gradients, loss, and what changed)"),
     Key(",  .", "workspace", "previous / next sample shown in the network view and card"),
+    Key("w  W", "workspace", "card: next / previous incoming weight (▸; the gradient check wiggles it)"),
     Key("s", "workspace", "save the scenario (TOML, with your edits) and a checkpoint"),
-    Key("g", "workspace", "gradient check: analytic vs numerical gradients"),
+    Key("g", "workspace", "gradient check: L(w ± h) and the numerical vs the analytic gradient, per tensor"),
     Key("1 2 3 4", "workspace", "show the network / stepper / boundary / plots"),
     Key("l", "workspace", "hide / show the lesson panel"),
     Key("m", "workspace", "hide / show the model panel"),

@@ -29,6 +29,7 @@ class Selection:
     neuron: tuple[int, int] | None = None   # (dense layer or −1 for inputs, unit)
     sample: int = 0                         # training-set index when there is no trace
     row: int = 0                            # row of the traced batch when there is one
+    weight: int = 0                         # the card's selected incoming weight (input index)
 
 
 def _probabilities(out: np.ndarray, lab: Lab) -> np.ndarray:
@@ -81,6 +82,28 @@ class Display:
             r = min(self.sel.row, len(trace.indices) - 1)
             return [trace.layers[0].a_in[r]] + [lt.a[r] for lt in trace.layers]
         return sample_activations(net, self.x_row())
+
+    def selected_weight(self) -> tuple[int, int, int] | None:
+        """(dense layer, input i, unit j) of the card's selected weight W[i, j], if a neuron of
+        a dense layer is selected."""
+        if self.sel.neuron is None or self.sel.neuron[0] < 0:
+            return None
+        layer, unit = self.sel.neuron
+        net = self.net()
+        if layer >= net.n_dense or unit >= net.dense[layer].units:
+            return None
+        return layer, self.sel.weight % int(net.dense[layer].params["W"].shape[0]), unit
+
+    def move_weight(self, delta: int) -> str:
+        """`w`/`W`: the next/previous incoming weight of the selected neuron."""
+        found = self.selected_weight()
+        if found is None:
+            return "select a neuron of a dense layer first (arrows + enter in the network view)"
+        layer, i, unit = found
+        fan_in = int(self.net().dense[layer].params["W"].shape[0])
+        self.sel.weight = (i + delta) % fan_in
+        return (f"selected weight w{self.sel.weight} = layer{layer + 1}.W[{self.sel.weight}, {unit}]"
+                " (g checks it numerically)")
 
     def move_sample(self, delta: int) -> str:
         """`,`/`.`: the previous/next sample (a batch row when a trace is shown)."""
@@ -148,7 +171,10 @@ class Display:
             card.clear("select a neuron (arrows + enter in the network view)")
             return
         row = min(self.sel.row, len(trace.indices) - 1) if trace is not None else 0
-        card.show(net, layer, unit, trace, row, None if trace is not None else self.x_row())
+        if layer >= 0:
+            self.sel.weight %= int(net.dense[layer].params["W"].shape[0])
+        card.show(net, layer, unit, trace, row, None if trace is not None else self.x_row(),
+                  self.sel.weight)
 
     def draw_stepper(self, panel: StepperPanel) -> None:
         lab = self.lab
