@@ -103,12 +103,13 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
     opt = t.optimizer + (f" ({_options(t.optimizer_options())})" if t.optimizer_options() else "")
     sched = t.schedule.name + (f" ({_options(t.schedule.options())})" if t.schedule.options() else "")
     reg = t.regularization if t.regularization == "none" else f"{t.regularization}, rate {t.regularization_rate:g}"
-    bpe = -(-ds.n_train // t.batch_size)
+    bpe = -(-ds.n_train // t.batch_rows(ds.n_train))
     training = [f"loss: {loss}, metric: {tr.metric}",
                 f"optimizer: {opt}, learning rate {t.learning_rate:g}",
                 f"schedule: {sched}",
                 f"regularization: {reg}",
-                f"batch size {t.batch_size} ({bpe} batches per epoch), {t.epochs} epochs, "
+                f"batch size {t.batch_size}{f' = {ds.n_train}' if t.batch_size == 'full' else ''} "
+                f"({bpe} {'batch' if bpe == 1 else 'batches'} per epoch), {t.epochs} epochs, "
                 f"{'shuffled' if t.shuffle else 'not shuffled'}",
                 f"dtype {t.dtype}, seed {scenario.meta.seed}"]
     goals = [f"- {text}" for _, text in goal_texts(scenario.goals)] or ["none"]

@@ -111,7 +111,7 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
             learning_rate=t.learning_rate, optimizer_options=t.optimizer_options(),
             schedule=t.schedule.name, schedule_options=t.schedule_options(),
             regularization=t.regularization, regularization_rate=t.regularization_rate,
-            batch_size=t.batch_size, shuffle=t.shuffle, seed=scenario.meta.seed,
+            batch_size=t.batch_rows(len(ds.x_train)), shuffle=t.shuffle, seed=scenario.meta.seed,
             metric="mae" if ds.task == "regression" else "accuracy",
             backend=backend or t.backend)   # the command line's --backend, else [training]
     except ValueError as err:

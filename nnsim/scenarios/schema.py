@@ -352,7 +352,9 @@ class _TrainingBase(BaseModel):
     )
     learning_rate: float = option_field(optimizers.LR_OPTION, optimizers.LR_OPTION.default)[1]
     nesterov: bool | None = Field(None, description="true or false")
-    batch_size: int = Field(32, ge=1, le=MAX_SAMPLES, description=f"an integer >= 1 and <= {MAX_SAMPLES}")
+    batch_size: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] | Literal["full"] = Field(
+        32, union_mode="left_to_right",
+        description=f'an integer >= 1 and <= {MAX_SAMPLES}, or "full" (the whole training set)')
     epochs: int = Field(10, ge=1, le=MAX_EPOCHS, description=f"an integer >= 1 and <= {MAX_EPOCHS}")
     shuffle: bool = Field(True, description="true or false")
     regularization: RegularizerName = Field(
@@ -365,6 +367,10 @@ class _TrainingBase(BaseModel):
     dtype: Literal["float32", "float64"] = Field("float32", description='"float32" or "float64"')
     backend: Literal["cpu", "cuda", "auto"] = Field(
         "cpu", description='"cpu", "cuda" or "auto" (cuda when a usable GPU is present)')
+
+    def batch_rows(self, n_train: int) -> int:
+        """The batch size in samples: "full" is the whole training set (one update per epoch)."""
+        return n_train if self.batch_size == "full" else min(int(self.batch_size), n_train)
 
     def optimizer_options(self) -> dict[str, Any]:
         """The optimizer settings that are set (momentum, beta1, ...), for the engine."""
