@@ -105,6 +105,12 @@ def hidden_pre_activations(run: Run) -> list[np.ndarray]:
 
 # -- every lesson ------------------------------------------------------------------------------
 
+#: Lesson numbers come in blocks, each numbered from its first number without gaps: 01–29 the
+#: network basics, 30–39 circuits (gates and the chain rule), 40–44 gradients and batches,
+#: 45 on convolution (a block may still be empty).
+BLOCK_STARTS = (1, 30, 40, 45)
+
+
 def test_lessons_are_numbered_in_teaching_order() -> None:
     assert len(LESSONS) >= 25
     numbers = []
@@ -112,7 +118,9 @@ def test_lessons_are_numbered_in_teaching_order() -> None:
         m = re.fullmatch(r"(\d\d)-[a-z0-9-]+\.toml", p.name)
         assert m, f"{p.name}: expected NN-name.toml"
         numbers.append(int(m.group(1)))
-    assert numbers == list(range(1, len(LESSONS) + 1))
+    for start, end in zip(BLOCK_STARTS, BLOCK_STARTS[1:] + (100,)):
+        block = [n for n in numbers if start <= n < end]
+        assert block == list(range(start, start + len(block))), (start, block)
 
 
 @pytest.mark.parametrize("path", _params(NETWORK_LESSONS))
@@ -187,6 +195,19 @@ def test_two_circles_is_the_playground_default() -> None:
     assert s.goals.test_accuracy_at_least == 0.95
     session = build_session(s)
     assert set(np.unique(session.trainer.y_train)) == {-1.0, 1.0}   # ±1 labels for a tanh output
+
+
+def test_two_circles_mse_steps_twice_the_playgrounds_half_squared_error() -> None:
+    """The playground's loss is the batch mean of ½(o − t)²; with batches of 10 that is sse / 10.
+    nnsim's mse at 0.03 takes exactly the steps of the playground's loss at 0.06 (sse at 0.006),
+    and mse at 0.015 those of the playground at 0.03 (sse at 0.003)."""
+    s = lesson("06-two-circles.toml")
+    for mse_lr, playground_lr in ((0.03, 0.06), (0.015, 0.03)):
+        mse = train(with_training(s, learning_rate=mse_lr), epochs=2).trainer.net.get_weights()
+        half = train(with_training(s, loss="sse", learning_rate=playground_lr / 10),
+                     epochs=2).trainer.net.get_weights()
+        for key in mse:
+            np.testing.assert_allclose(mse[key], half[key], rtol=1e-4, atol=1e-6)
 
 
 def test_activation_lessons_differ_only_in_the_hidden_activation() -> None:
@@ -267,6 +288,12 @@ def test_cosine_annealing_settles_where_a_constant_rate_does_not() -> None:
     constant = train(with_training(s, schedule=Schedule(name="constant")))
     assert constant.diverged is None
     assert constant.epochs[-1].train_loss > 5 * run.epochs[-1].train_loss
+    # the numbers the text states: the same ground at epoch 50, a different end
+    assert run.epochs[49].train_loss == pytest.approx(0.57, abs=0.01)
+    assert constant.epochs[49].train_loss == pytest.approx(0.55, abs=0.01)
+    assert run.epochs[-1].train_loss == pytest.approx(0.025, abs=0.002) and run.epochs[-1].test_metric > 0.98
+    assert constant.epochs[-1].train_loss == pytest.approx(0.19, abs=0.01)
+    assert constant.epochs[-1].test_metric == pytest.approx(0.88, abs=0.01)
 
 
 def test_zero_initialisation_hidden_units_stay_identical() -> None:
@@ -302,17 +329,42 @@ def test_deep_relu_with_he_init_keeps_gradients_comparable() -> None:
     assert len(g) == 9 and max(g) < 20 * min(g)
 
 
+def dead_units(run: Run) -> list[int]:
+    """Per hidden layer: units with z ≤ 0 for every training point (dead, for relu)."""
+    return [int((layer <= 0).all(axis=0).sum()) for layer in hidden_pre_activations(run)]
+
+
 def test_dying_relu_kills_a_whole_layer_and_leaky_relu_does_not() -> None:
     dying = trained("24-dying-relu.toml")
     z = hidden_pre_activations(dying)
     dead = [int((layer <= 0).all(axis=0).sum()) for layer in z]
-    assert dead[-1] == z[-1].shape[1], dead            # every unit of the last hidden layer
+    assert dead == [3, z[-1].shape[1]], dead          # 3 of 8, and every unit of the last layer
     assert dying.epochs[-1].grad_norms[:-1] == [0.0] * (len(z))
+    assert max(r.test_metric for r in dying.epochs) < 0.55
+    first = train(lesson("24-dying-relu.toml"), epochs=1)
+    assert dead_units(first) == [3, 8]                 # "within the first epoch"
     # The first fix the lesson suggests: the same relu network at learning rate 0.3 trains.
     calmer = train(with_training(lesson("24-dying-relu.toml"), learning_rate=0.3))
     assert calmer.diverged is None and calmer.epochs[-1].test_metric >= 0.9
-    leaky = trained("25-leaky-relu.toml")
-    assert [int((layer <= 0).all(axis=0).sum()) for layer in hidden_pre_activations(leaky)] == [0, 0]
+
+
+def test_leaky_relu_is_the_dying_relu_lesson_with_one_change_and_recovers() -> None:
+    relu, leaky = lesson("24-dying-relu.toml"), lesson("25-leaky-relu.toml")
+    assert relu.data == leaky.data and relu.meta.seed == leaky.meta.seed
+    assert relu.training == leaky.training and relu.training.learning_rate == 3.0
+    assert [l.activation for l in relu.layers] == ["relu", "relu", "sigmoid"]
+    assert [l.activation for l in leaky.layers] == ["leaky_relu", "leaky_relu", "sigmoid"]
+    assert ([l.model_copy(update={"activation": "x"}) for l in relu.layers[:2]]
+            == [l.model_copy(update={"activation": "x"}) for l in leaky.layers[:2]])
+    run = trained("25-leaky-relu.toml")
+    acc = [r.test_metric for r in run.epochs]
+    assert acc[0] < 0.55 and acc[1] < 0.55                       # two epochs like the relu run
+    assert 0.85 <= acc[2] < 0.93 and acc[3] >= 0.95               # about 90% at 3, 95% at 4
+    assert all(r.train_loss < 0.65 for r in run.epochs[:2])
+    assert dead_units(run) == [5, 7]                              # "dead" for relu, not here
+    assert all(g > 0.01 for g in run.epochs[-1].grad_norms)       # every layer keeps learning
+    dying = trained("24-dying-relu.toml")
+    assert max(r.test_metric for r in dying.epochs) < 0.55 < min(acc[3:])
 
 
 def test_overfitting_gap_and_what_l2_does_to_it() -> None:
@@ -331,9 +383,101 @@ def test_admissions_beats_always_saying_no() -> None:
     s = lesson("28-admissions.toml")
     assert s.data.normalize and [l.units for l in s.layers] == [2, 1]
     assert all(l.activation == "sigmoid" and l.init == "lecun_normal" for l in s.layers)
+    t = s.training
+    assert (t.loss, t.batch_size, t.epochs) == ("sse", "full", 900)     # the classic exercise
     run = trained("28-admissions.toml")
+    assert run.trainer.batch_size == run.trainer.n_train == 360 and run.trainer.batches_per_epoch == 1
     y = run.session.dataset.y_test
+    assert max(y.mean(), 1 - y.mean()) == pytest.approx(0.6)
+    assert run.epochs[0].test_metric == pytest.approx(0.6)
+    assert run.epochs[-1].test_metric == pytest.approx(0.675)
     assert run.epochs[-1].test_metric > max(y.mean(), 1 - y.mean())
+    # the loss is ½ Σ (y − ŷ)² over the 360 rows: about 41.5 at the start, about 34 at the end
+    fresh = build_session(s).trainer
+    pred = fresh.predict(fresh.x_train).astype(np.float64)
+    start = 0.5 * float(np.sum((fresh.y_train - pred) ** 2))
+    assert start == pytest.approx(41.5, abs=0.1) and 2 * start / 360 == pytest.approx(0.23, abs=0.005)
+    assert run.epochs[-1].train_loss == pytest.approx(34.2, abs=0.1)
+    # the summed step at lr 0.01 is the exercise's averaged step at learnrate 0.01 × 360 = 3.6:
+    # the same first update as mse (mean (y − ŷ)², twice ½) at 0.01 × 360 / 2
+    a = train(s, epochs=1).trainer.net.get_weights()
+    b = train(with_training(s, loss="mse", learning_rate=0.01 * 360 / 2), epochs=1).trainer.net.get_weights()
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-6)
+
+
+def _xor_loss(W1, b1, W2, b2, x, y) -> float:
+    """The wiggle lesson's loss in NumPy: tanh hidden layer, sigmoid output, mean binary CE."""
+    p = 1.0 / (1.0 + np.exp(-(np.tanh(x @ W1 + b1) @ W2 + b2)))
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def test_wiggle_one_weight_numbers() -> None:
+    """Lesson 40's numbers from a finite difference computed here, in NumPy: L(w), dL/dw, and
+    how the central and forward differences' errors shrink with h until rounding takes over."""
+    s = lesson("40-wiggle-one-weight.toml")
+    assert s.training.batch_size == "full" and [l.units for l in s.layers] == [3, 1]
+    session = build_session(s)
+    tr = session.trainer
+    w = {k: v.astype(np.float64) for k, v in tr.net.get_weights().items()}
+    x, y = tr.x_train.astype(np.float64), tr.y_train.astype(np.float64)
+    assert len(x) == 4 and tr.batch_size == 4
+
+    def L(delta: float) -> float:
+        W1 = w["layer0.W"].copy()
+        W1[0, 0] += delta
+        return _xor_loss(W1, w["layer0.b"], w["layer1.W"], w["layer1.b"], x, y)
+
+    base = L(0.0)
+    assert base == pytest.approx(0.70927, abs=5e-6)
+    g = (L(1e-6) - L(-1e-6)) / 2e-6
+    assert g == pytest.approx(-0.061621, abs=5e-7)
+
+    def rel(a: float) -> float:
+        return abs(a - g) / (abs(a) + abs(g))
+
+    central = {h: rel((L(h) - L(-h)) / (2 * h)) for h in (0.1, 0.01, 0.001, 1e-5, 1e-8, 1e-11)}
+    forward = {h: rel((L(h) - base) / h) for h in (0.1, 0.01, 0.001, 1e-5)}
+    for h, stated in ((0.1, 6e-3), (0.01, 1e-3), (0.001, 1e-4), (1e-5, 1e-6)):
+        assert stated / 2 < forward[h] < stated * 2, (h, forward[h])
+    for h, stated in ((0.1, 4e-3), (0.01, 4e-5), (0.001, 4e-7)):
+        assert stated / 2 < central[h] < stated * 2, (h, central[h])
+    assert central[1e-5] < 1e-9 and 1e-9 < central[1e-8] < 1e-7 and 1e-6 < central[1e-11] < 1e-4
+    # the backward pass (the card's dL/dw₀, the batch being all four rows) gives the same number
+    phases = list(tr.walk_step())
+    layer1 = next(p for p in phases if p.kind == "backward" and p.layer == 0).trace.layers[0]
+    assert float(layer1.dW[0, 0]) == pytest.approx(g, rel=1e-5)
+    run = trained("40-wiggle-one-weight.toml")
+    first = next(r.epoch for r in run.epochs if r.test_metric == 1.0 and r.train_loss < 0.1)
+    assert 150 <= first <= 250                                      # "after about 200 epochs"
+
+
+def first_epoch_at(run: Run, accuracy: float) -> int | None:
+    return next((r.epoch for r in run.epochs if r.test_metric >= accuracy), None)
+
+
+def test_batch_size_lesson_full_batch_mini_batch_and_one_sample() -> None:
+    s = lesson("41-batch-size.toml")
+    assert s.training.batch_size == 10 and s.training.learning_rate == 0.3
+    mini = trained("41-batch-size.toml")
+    full = train(with_training(s, batch_size="full", epochs=200))
+    one = train(with_training(s, batch_size=1))
+    assert (mini.trainer.batches_per_epoch, full.trainer.batches_per_epoch,
+            one.trainer.batches_per_epoch) == (25, 1, 250)
+    assert first_epoch_at(mini, 0.95) == 5
+    assert (first_epoch_at(full, 0.9), first_epoch_at(full, 0.95)) == (105, 127)
+    assert (first_epoch_at(one, 0.9), first_epoch_at(one, 0.95)) == (3, 9)
+    # counted in updates, the full batch and batches of 10 need about the same number
+    assert abs(127 * 1 - 5 * 25) <= 5
+    assert mini.epochs[-1].train_loss == pytest.approx(0.02, abs=0.005)
+
+    def rises(run: Run) -> float:
+        loss = np.array([r.train_loss for r in run.epochs])
+        return float(np.mean(np.diff(loss) > 0))
+
+    assert rises(full) == 0.0                          # smooth: falls at every epoch
+    assert 0.1 < rises(mini) < 0.25                     # about one epoch in six
+    assert 0.25 < rises(one) < 0.45                     # about a third
 
 
 @pytest.mark.slow
