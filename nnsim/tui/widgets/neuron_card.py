@@ -24,14 +24,27 @@ DIM = "grey62"
 MARK = "▸"              # the selected weight's row
 
 
-def _table(text: Text, cols: list[tuple[str, np.ndarray | None]], n: int, selected: int | None) -> None:
-    """Aligned columns (header + up to MAX_ROWS rows around the selected one)."""
+#: Columns left out first when the card is too narrow for the table (their numbers stay in the
+#: lines under it: the selected weight's sum and update).
+OPTIONAL = ("m̂ᵢ", "v̂ᵢ", "vᵢ", "cᵢ", "xᵢ·dL/dz", "xᵢwᵢ")
+
+
+def _table(text: Text, cols: list[tuple[str, np.ndarray | None]], n: int, selected: int | None,
+           width: int | None = None) -> None:
+    """Aligned columns (header + up to MAX_ROWS rows around the selected one), dropping
+    `OPTIONAL` columns until the table fits `width`."""
     first = 0 if selected is None or selected < MAX_ROWS else selected - MAX_ROWS + 1
     rows = range(first, min(n, first + MAX_ROWS))
     table = [(h, [(MARK if i == selected else " ") + str(i) if h == "i" else mt.fmt(v[i]) for i in rows])
              for h, v in cols if v is not None]
     widths = [max(len(h), *(len(c) for c in cells)) + 2 if cells else len(h) + 2
               for h, cells in table]
+    for name in OPTIONAL:
+        if width is None or sum(widths) <= width:
+            break
+        k = next((k for k, (h, _) in enumerate(table) if h == name), None)
+        if k is not None:
+            del table[k], widths[k]
     text.append("".join(f"{h:>{w}}" for (h, _), w in zip(table, widths)) + "\n", style=DIM)
     for k in range(len(rows)):
         text.append("".join(f"{cells[k]:>{w}}" for (_, cells), w in zip(table, widths)) + "\n")
@@ -41,9 +54,10 @@ def _table(text: Text, cols: list[tuple[str, np.ndarray | None]], n: int, select
 
 def neuron_card_text(net: Network, layer: int, unit: int, trace: StepTrace | None = None,
                      sample_row: int = 0, x_row: np.ndarray | None = None,
-                     weight: int | None = 0) -> Text:
+                     weight: int | None = 0, width: int | None = None) -> Text:
     """The card's content (plain Rich Text) for dense `layer` (−1: input), `unit`; `weight` is
-    the selected incoming weight's input index (its row is marked, its sums written out)."""
+    the selected incoming weight's input index (its row is marked, its sums written out);
+    `width`, the columns the card has, makes the input table leave out optional columns."""
     if layer < -1 or layer >= net.n_dense:
         raise ValueError(f"layer must be in -1..{net.n_dense - 1}, got {layer}")
     n_units = net.input_dim if layer < 0 else int(net.dense[layer].units)
@@ -99,7 +113,7 @@ def neuron_card_text(net: Network, layer: int, unit: int, trace: StepTrace | Non
                     cols.append((label, lt.state_W[key][:, unit]))
     source = "the data" if layer == 0 else net.dense_label(layer - 1)
     text.append(f"inputs ({len(xs)} from {source}; {MARK} the selected weight, w to move)\n", style=HEAD)
-    _table(text, cols, len(xs), sel)
+    _table(text, cols, len(xs), sel, width)
     text.append(f"bias b = {mt.fmt(b)}\n")
     text.append("z = Σ xᵢwᵢ + b = ", style=HEAD)
     text.append(mt.dot_expr(xs, ws, b, z) + "\n")
@@ -259,7 +273,9 @@ class NeuronCard(VerticalScroll):
         """Show dense `layer` (−1 for an input), `unit` for one sample of `trace` (row
         `sample_row`), or without a trace for a forward pass of `x_row` with the current weights;
         `weight` is the selected incoming weight."""
-        self._text = neuron_card_text(net, layer, unit, trace, sample_row, x_row, weight)
+        width = self.scrollable_content_region.width if self.is_attached else 0
+        self._text = neuron_card_text(net, layer, unit, trace, sample_row, x_row, weight,
+                                      width - 1 if width > 1 else None)
         self._show_text()
 
     def clear(self, message: str = "select a neuron") -> None:
