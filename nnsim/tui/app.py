@@ -35,7 +35,8 @@ class NnsimApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("o", "open", "Open"),
-        Binding("f12", "svg", "Screenshot", show=False),
+        # priority: modal screens (help, dialogs) stop the app's other keys, not this one
+        Binding("f12", "svg", "Screenshot", show=False, priority=True),
     ]
 
     def __init__(self, path: str | Path | None = None, *, work_dir: str | Path | None = None,
@@ -99,8 +100,9 @@ class NnsimApp(App[int]):
 
     # -- global actions --------------------------------------------------------------------------
     def action_help(self) -> None:
+        """The keys of the screen the help is opened from (the workspace's, or the gallery's)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(HelpScreen.context_of(self.screen)))
 
     def action_open(self) -> None:
         if isinstance(self.screen, OpenDialog):
@@ -136,10 +138,7 @@ class NnsimApp(App[int]):
     def action_gallery(self) -> None:
         """Back from a workspace to the gallery."""
         if isinstance(self.screen, (WorkspaceScreen, CircuitScreen)) and len(self.screen_stack) > 2:
-            self.pop_screen()
-            gallery = self.screen
-            if isinstance(gallery, GalleryScreen):
-                gallery.reload()
+            self.pop_screen()      # the gallery lists its folder again when it resumes
 
 
 def run_app(path: str | None = None) -> int:

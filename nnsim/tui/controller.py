@@ -206,8 +206,7 @@ class Lab:
         h = t.history
         return Frame(step=t.step, epoch=t.epoch, batch=t.batch, batches_per_epoch=t.batches_per_epoch,
                      samples_seen=t.samples_seen, batches=batches,
-                     loss=float(h.batch_loss[-1]) if len(h.batch_loss) else None,
-                     record=h.epochs[-1] if h.epochs else None, learning_rate=t.learning_rate,
+                     loss=h.last_batch_loss, record=h.last_epoch, learning_rate=t.learning_rate,
                      steps_per_s=self.rate.rate(), trace=self.last_trace, epoch_ended=epoch_ended)
 
     # -- stepping --------------------------------------------------------------------------
@@ -388,15 +387,20 @@ class Lab:
     def save(self, folder: Path | None = None) -> tuple[Path, Path]:
         """`s`: the scenario with its edits (TOML) and a checkpoint, both written atomically, as
         STEM.toml and STEM.ckpt.npz in `folder` (default: the working folder), STEM being the
-        opened file's name (so a file of that folder is updated in place)."""
+        opened file's name (so a file of that folder is updated in place). The trainer's state is
+        copied under the lock (milliseconds: the history is bounded); the files are written
+        after it is released, so the app may call this from a thread while play goes on."""
+        from nnsim.engine.checkpoint import checkpoint_arrays, write_checkpoint
         folder = Path(folder) if folder is not None else self.work_dir
         with self.lock:
-            src = self.scenario.source_path
-            stem = src.stem if src is not None else slug(self.scenario.meta.name)
+            scenario = self.scenario
+            src = scenario.source_path
+            stem = src.stem if src is not None else slug(scenario.meta.name)
             toml_path, ckpt_path = folder / f"{stem}.toml", folder / f"{stem}.ckpt.npz"
-            save_scenario(self.scenario, toml_path)
-            save_weights(self.trainer, ckpt_path)
-            return toml_path, ckpt_path
+            arrays = checkpoint_arrays(self.trainer)
+        save_scenario(scenario, toml_path)
+        write_checkpoint(arrays, ckpt_path)
+        return toml_path, ckpt_path
 
     def load_checkpoint(self, path: Path) -> int:
         """Restore a checkpoint written by `s` (weights, optimizer state, counters, history);

@@ -48,8 +48,6 @@ class Outcome:
 def parse_value(field: str, text: str) -> Any:
     """Typed text -> value for `field` (EditError with the reason when it does not parse)."""
     text = text.strip()
-    if field == "batch_size" and text.lower().strip('"') == "full":
-        return "full"          # the whole training set: one update per epoch
     if field in INT_FIELDS:
         try:
             return int(text)
@@ -105,6 +103,10 @@ def layer_added(s: Scenario, index: int, kind: str = "dense") -> tuple[Scenario,
 
 def layer_removed(s: Scenario, index: int) -> Scenario:
     layers = list(s.layers)
+    dense = [i for i, layer in enumerate(layers) if isinstance(layer, DenseLayer)]
+    if dense and index == dense[-1]:
+        raise EditError("the output layer can't be removed: it gives the network's answer "
+                        "(change its activation, or add and remove hidden layers)")
     if len(layers) <= 1:
         raise EditError("a network needs at least one layer")
     del layers[index]
@@ -202,7 +204,7 @@ def apply_training(lab: Lab, field: str, text: str) -> Outcome:
             if field == "learning_rate":
                 t.learning_rate = spec.learning_rate
             elif field == "batch_size":
-                t.batch_size = spec.batch_rows(t.n_train)
+                t.batch_size = spec.batch_size
             elif field in ("regularization", "regularization_rate"):
                 t.set_regularization(spec.regularization, spec.regularization_rate)
             elif field == "schedule":
@@ -213,4 +215,14 @@ def apply_training(lab: Lab, field: str, text: str) -> Outcome:
         except ValueError as exc:
             raise EditError(str(exc)) from None
         lab.session.scenario = new
-    return Outcome(f"{field} = {value} (live, no reset)")
+    return Outcome(f"{field} = {value} (live, no reset)" + _no_effect(spec))
+
+
+def _no_effect(spec: Any) -> str:
+    """A note when the regularization settings cancel out (l1/l2 at rate 0, or a rate unused)."""
+    if spec.regularization != "none" and spec.regularization_rate == 0:
+        return (f"; {spec.regularization} with reg. rate 0 has no effect: set reg. rate above 0 "
+                "(e.g. 0.001)")
+    if spec.regularization == "none" and spec.regularization_rate:
+        return "; the reg. rate has no effect while regularize is none"
+    return ""

@@ -119,8 +119,23 @@ class GalleryScreen(Screen[None]):
         self.reload()
         self.query_one(OptionList).focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from a workspace: list the folder again (a save may have added a file) once the
+        list has its width again, so long titles wrap onto all their lines."""
+        if self.entries:
+            self.call_after_refresh(self.reload)
+
+    def _current_key(self) -> tuple[Path | None, str] | None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None:
+            return None
+        entry = self._entry(ol.get_option_at_index(ol.highlighted).id)
+        return None if entry is None else (entry.path, entry.label)
+
     def reload(self) -> None:
-        """List the built-in lessons, then this folder's files (the demo if there are none)."""
+        """List the built-in lessons, then this folder's files (the demo if there are none),
+        keeping the highlighted entry highlighted."""
+        keep = self._current_key() if self.entries else None
         builtins = [load_entry(p, True) for p in builtin_lessons(self.lesson_dir)] or [load_entry(None)]
         local = [load_entry(p) for p in local_scenarios(self.work_dir)]
         self.entries = builtins + local
@@ -135,8 +150,11 @@ class GalleryScreen(Screen[None]):
         ol = self.query_one(OptionList)
         ol.clear_options()
         ol.add_options(options)
-        ol.highlighted = 1
-        self._show(0)
+        index = next((i for i, e in enumerate(self.entries)
+                      if keep is not None and (e.path, e.label) == keep), 0)
+        ol.highlighted = ol.get_option_index(f"e{index}")
+        ol.scroll_to_highlight()
+        self._show(index)
 
     def _entry(self, option_id: str | None) -> Entry | None:
         if not option_id:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
 from nnsim.engine import activations, initializers, losses, optimizers, regularizers, schedules
+from nnsim.numfmt import num
 from nnsim.scenarios import DenseLayer
 from nnsim.scenarios.schema import OPTIMIZER_OPTIONS
 
@@ -35,6 +36,13 @@ TRAINING_FIELDS = ("loss", "optimizer", "learning_rate", *optimizers.all_options
 LABELS = {"learning_rate": "lr", "batch_size": "batch size", "regularization": "regularize",
           "regularization_rate": "reg. rate", "activation": "activation",
           "initial_accumulator": "init. acc."}
+
+
+def field_text(value: Any) -> str:
+    """A setting as its field shows it (numbers in the one format, trailing zeros dropped)."""
+    if value is None:
+        return ""
+    return num(value, 6, trim=True) if isinstance(value, float) else str(value)
 
 
 def layer_label(i: int, layer: Any, last: bool) -> str:
@@ -59,6 +67,12 @@ class ModelPanel(VerticalScroll):
         """An edit was accepted."""
 
         outcome: edits.Outcome
+
+    @dataclass
+    class Refused(Message):
+        """A layer operation (add, remove, move) was refused; `reason` says why."""
+
+        reason: str
 
     def __init__(self, lab: Lab, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -115,7 +129,7 @@ class ModelPanel(VerticalScroll):
                     widget.set_options([(c, c) for c in choices])
                 widget.value = value
         elif isinstance(widget, Input):
-            widget.value = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+            widget.value = field_text(value)
         self.clear_error(prefix, name)
 
     def _show_row(self, prefix: str, name: str, shown: bool) -> None:
@@ -158,9 +172,10 @@ class ModelPanel(VerticalScroll):
                 self._set("ly", name, getattr(layer, name))
 
     # -- errors and messages -----------------------------------------------------------------------
-    def show_error(self, prefix: str, name: str, reason: str) -> None:
-        """Refuse a value inline: red field, the reason under it."""
-        text = Text("✗ " + reason, style="red")
+    def show_error(self, prefix: str, name: str, reason: str, reverted: bool = False) -> None:
+        """Refuse a value inline: red field, the reason under it (`reverted`: the field shows the
+        value in use again; the note stays, in yellow, until the field changes)."""
+        text = Text("✗ " + reason, style="yellow" if reverted else "red")
         found = self.query(f"#err-{prefix}-{name}")
         if found:
             err = found.first(Static)
@@ -169,7 +184,8 @@ class ModelPanel(VerticalScroll):
         else:
             self.mount(Static(text, classes="field-error", id=f"err-{prefix}-{name}"),
                        after=self.query_one(f"#row-{prefix}-{name}"))
-        self.query_one(f"#{prefix}-{name}").add_class("-refused")
+        if not reverted:
+            self.query_one(f"#{prefix}-{name}").add_class("-refused")
 
     def clear_error(self, prefix: str, name: str) -> None:
         for err in self.query(f"#err-{prefix}-{name}"):
@@ -196,6 +212,22 @@ class ModelPanel(VerticalScroll):
         return True
 
     # -- events ------------------------------------------------------------------------------------
+    @on(Input.Blurred)
+    def _left(self, event: Input.Blurred) -> None:
+        """Leaving a field whose text was not applied (refused, or never entered) puts the
+        scenario's value back and says so under the field."""
+        prefix, name = (event.input.id or "").split("-", 1)
+        current = field_text(self._current(prefix, name))
+        typed = event.value.strip()
+        if typed == current or not self.is_attached:
+            return
+        refused = self.query(f"#err-{prefix}-{name}")
+        reason = str(refused.first(Static).render()).removeprefix("✗ ") if (
+            refused and refused.first().display) else "not applied (enter applies a value)"
+        self._set(prefix, name, self._current(prefix, name))
+        self.show_error(prefix, name, f"{typed or '(empty)'}: {reason}; back to {current or 'the default'}",
+                        reverted=True)
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -236,6 +268,7 @@ class ModelPanel(VerticalScroll):
             result = fn(self.lab, self.layer_index, *args)
         except edits.EditError as err:
             self.query_one("#model-message", Static).update(Text("✗ " + str(err), style="red"))
+            self.post_message(self.Refused(str(err)))
             return
         outcome, self.layer_index = result if isinstance(result, tuple) else (result, self.layer_index)
         self._accepted(outcome)

@@ -1,4 +1,5 @@
-"""Small workspace panels: the lesson text, the status bar, and the divergence diagnosis."""
+"""Small workspace panels: the lesson text (a column, or a strip on narrow terminals), the status
+bar, and the divergence diagnosis. Numbers follow the one format of `nnsim.numfmt`."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+import numpy as np
+
 from nnsim.engine import DivergenceError
+from nnsim.numfmt import num, pct
 
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
 from nnsim.usertext import user_text
 
 from ..controller import Frame, Lab
+from ..lesson import reflow, what_to_do
 from ..timeline import Snapshot, changes
+
+__all__ = ["LessonPanel", "LessonStrip", "diagnosis_text", "goal_marks", "goals_of", "history_text",
+           "reflow", "status_text"]
+
 
 def goals_of(lab: Lab) -> list[GoalResult]:
     """The scenario's goals judged like `nnsim run` does, recomputed only after a new epoch."""
@@ -22,7 +31,8 @@ def goals_of(lab: Lab) -> list[GoalResult]:
     key = (id(h), len(h.epochs), lab.diverged is not None)
     cached = lab.goal_cache
     if cached is None or cached[0] != key:
-        cached = (key, evaluate_goals(lab.scenario.goals, list(h.epochs), lab.diverged is not None))
+        cached = (key, evaluate_goals(lab.scenario.goals, list(h.epochs), lab.diverged is not None,
+                                      percent=True))
         lab.goal_cache = cached
     return cached[1]
 
@@ -35,21 +45,6 @@ def goal_marks(goals: list[GoalResult]) -> Text:
         text.append("✓" if g.met else "✗", style="bold green" if g.met else "bold red")
         text.append("  ")
     return text
-
-
-def reflow(text: str) -> str:
-    """Hard-wrapped paragraphs joined into one line each (blank lines and lists kept)."""
-    out: list[str] = []
-    for para in text.strip().split("\n\n"):
-        lines = [line.strip() for line in para.splitlines()]
-        joined: list[str] = []
-        for line in lines:
-            if joined and not line.startswith(("-", "*", "•")) and not line[:2].rstrip(".").isdigit():
-                joined[-1] += " " + line
-            else:
-                joined.append(line)
-        out.append("\n".join(joined))
-    return "\n\n".join(out)
 
 
 class LessonPanel(VerticalScroll):
@@ -80,36 +75,89 @@ class LessonPanel(VerticalScroll):
             box.update(text)
 
 
-def _f(v: float | None, fmt: str = ".4f") -> str:
-    return "—" if v is None else format(v, fmt)
+class LessonStrip(Static):
+    """Narrow terminals: the lesson in two lines above the views — the goals with ✓/✗ and the
+    start of "What to do" (`l` opens the whole lesson in place of the model panel)."""
+
+    def show(self, lab: Lab) -> None:
+        """Redraw (cheap; only when the text changed)."""
+        text = lesson_strip_text(lab)
+        if text.plain != getattr(self, "_shown", None):
+            self._shown = text.plain
+            self.update(text)
+
+
+def lesson_strip_text(lab: Lab) -> Text:
+    """"Goals: test accuracy ≥ 95% ✗   (l: the whole lesson)" / "To do: press n a few times …"."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    goals = goals_of(lab)
+    text.append("Goals ", style="bold")
+    if not goals:
+        text.append("none set: explore freely", style="dim")
+    for g in goals:
+        text.append(g.text + " ")
+        text.append("✓" if g.met else "✗", style="bold green" if g.met else "bold red")
+        text.append("  ")
+    text.append(" l: the whole lesson", style="dim")
+    text.append("\n")
+    todo = " ".join(what_to_do(lab.scenario.meta.description).split())
+    text.append("To do ", style="bold")
+    text.append_text(user_text(todo or "(no description)", one_line=True))
+    return text
+
+
+def _epoch_text(lab: Lab, frame: Frame) -> str:
+    """"epoch 3/100" while training towards the lesson's end; "epoch 100/100 (end)" there;
+    "epoch 104 (past 100)" after going on."""
+    end = lab.end_epoch
+    if frame.epoch >= end and frame.batch == 0 and not lab.past_end:
+        return f"epoch {frame.epoch}/{end} (end)"
+    if frame.epoch >= end:
+        return f"epoch {frame.epoch + 1} (past {end})"
+    return f"epoch {frame.epoch + 1}/{end}"
+
+
+def _figures(text: Text, side: str, loss: float | None, metric: float | None, name: str) -> None:
+    if loss is None:
+        return
+    text.append(f"  {side} ", style="bold")
+    text.append(f"loss {num(loss)}")
+    if metric is not None:
+        text.append(f" acc {pct(metric)}" if name == "accuracy" else f" {name} {num(metric)}")
 
 
 def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text:
-    """Two lines that never wrap: the training counters and losses; then the mode, learning
-    rate, speed, phase and goals (goals as bare ✓/✗ marks below 100 columns)."""
+    """Two lines that never wrap: the epoch (of the lesson's), batch, and the train and test
+    figures of the last epoch; then the mode, learning rate, speed, phase and goals (goals as
+    bare ✓/✗ marks below 100 columns). Accuracies are percentages, as in the goals."""
     r = frame.record
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"epoch {frame.epoch + 1}", style="bold")
+    text.append(_epoch_text(lab, frame), style="bold")
     text.append(f"  batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
-    text.append(f"  seen {frame.samples_seen:,}")
-    loss = f"  loss {_f(r.train_loss)}/{_f(r.test_loss)}" if r else f"  batch loss {_f(frame.loss)}"
-    text.append(loss)
     if r is not None:
-        metric = "acc" if r.metric == "accuracy" else r.metric
-        fmt = ".1%" if r.metric == "accuracy" else ".4f"
-        text.append(f"  {metric} {_f(r.train_metric, fmt)}/{_f(r.test_metric, fmt)}")
+        _figures(text, "train", r.train_loss, r.train_metric, r.metric)
+        _figures(text, "test", r.test_loss, r.test_metric, r.metric)
+    else:
+        text.append(f"  mini-batch loss {num(frame.loss)}")
+    text.append(f"  seen {frame.samples_seen:,}", style="dim")
     text.append("\n")
     if lab.cursor is not None:
         snap = lab.browsed
         text.append(f"◀ history: step {snap.step if snap else '?'} "
                     f"({lab.cursor + 1}/{len(lab.timeline)})", style="bold black on yellow")
-    elif lab.diverged is not None:
+        if lab.diverged is not None:
+            text.append(" ")
+    if lab.diverged is not None:
         text.append("■ DIVERGED", style="bold white on red")
+    elif lab.cursor is not None:
+        pass
     elif playing:
         text.append("▶ playing", style="bold black on green")
+    elif lab.at_end:
+        text.append("■ end of lesson", style="bold black on cyan")
     else:
         text.append("❚❚ paused", style="bold")
-    text.append(f"   lr {frame.learning_rate:g}")
+    text.append(f"   lr {num(frame.learning_rate, trim=True)}")
     if playing:
         text.append(f"  {frame.steps_per_s:,.0f} steps/s")
     text.append(f"  speed {lab.speed_label()}  ")
@@ -129,31 +177,50 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
     return text
 
 
-def diagnosis_text(err: DivergenceError) -> Text:
-    """What went non-finite, where, and what to try."""
+def diagnosis_text(err: DivergenceError, weights_max: float | None = None) -> Text:
+    """What went non-finite, where, and what to try: first reset (the weights are huge by
+    then, so a lower rate alone diverges again at once), then a lower learning rate.
+    `weights_max`: the largest |weight| now, when known."""
     text = Text()
     where = f"layer {err.layer}" if err.layer is not None else "the output"
     text.append(f"Training diverged at step {err.step} (epoch {err.epoch + 1}, batch {err.batch + 1}): ",
                 style="bold red")
     text.append(f"{err.quantity} in {where} became NaN/Inf. The largest gradient norm before it was "
-                f"{err.max_grad_norm:.3g} at learning rate {err.learning_rate:g}.\n")
-    text.append("Training is paused and the step was not applied. Try: ", style="bold")
-    text.append("lower the learning rate with [ (then space), ")
-    text.append("reset the weights with r, another initializer (he_* for relu, glorot_* for tanh) "
-                "in the model panel, or a gentler activation.")
+                f"{num(err.max_grad_norm)} at learning rate {num(err.learning_rate, trim=True)}.\n")
+    applied = getattr(err, "applied", False)
+    text.append("Training is paused" + ("; the update was applied. " if applied else
+                                        " and the failing step was not applied. "), style="bold")
+    if weights_max is not None and np.isfinite(weights_max):
+        text.append(f"The weights have grown to {num(weights_max)}, so a lower rate alone diverges "
+                    "again. ")
+    text.append("Press r to reset the weights, then [ to lower the learning rate, then space.",
+                style="bold")
+    text.append(" Other fixes: another initializer (he_* for relu, glorot_* for tanh) in the model "
+                "panel, or a gentler activation.")
     return text
 
 
 def history_text(lab: Lab, snap: Snapshot) -> Text:
-    """A stored step, and how each weight tensor moved since the one before it."""
+    """A stored step, and how each weight tensor moved since the one before it (tensors by
+    their 1-based label, with the checkpoint key beside it: "layer 1 W (layer0.W)"). While
+    training is diverged, the diagnosis's advice stays on the first line."""
     i = lab.cursor or 0
     when = (f"end of epoch {snap.epoch}" if snap.batch == 0
             else f"epoch {snap.epoch + 1}, batch {snap.batch}")
-    text = Text(f"after step {snap.step} ({when}): mini-batch loss {snap.loss:.4f}", style="bold")
+    text = Text()
+    if lab.diverged is not None:
+        text.append(f"Diverged at step {lab.diverged.step}: press r to reset, then [ to lower "
+                    "the learning rate (→ past the newest step shows the whole diagnosis).\n",
+                    style="bold red")
+    text.append(f"after step {snap.step} ({when}): mini-batch loss {num(snap.loss)}", style="bold")
     if i > 0:
         before = lab.timeline[i - 1]
-        names, slices = lab.tensor_slices()
-        moved = changes(before, snap, names, slices)
+        tensors = lab.trainer.net.param_slices()
+        names = [t.name for t in tensors]
+        labels = {t.name: f"{t.label} ({t.name})" for t in tensors}
+        moved = changes(before, snap, names, [(t.start, t.stop) for t in tensors])
         text.append(f"; change since step {before.step}: ")
-        text.append(", ".join(f"{c.name} ‖Δ‖={c.change:.3g}" for c in moved[:6]))
+        text.append(", ".join(f"{labels[c.name]} ‖Δ‖ {num(c.change, 3)}" for c in moved[:4]))
+        if len(moved) > 4:
+            text.append(f", … ({len(moved)} tensors)")
     return text

@@ -37,10 +37,12 @@ class Player(Screen[None]):
 
     @dataclass
     class Stopped(Message):
-        """Play worker number `run` ended (cancelled, epoch finished, or failed)."""
+        """Play worker number `run` ended (cancelled, epoch finished, lesson finished — its last
+        epoch reached — or failed)."""
 
         run: int
         error: str | None = None
+        finished: bool = False
 
     def __init__(self, lab: Lab) -> None:
         super().__init__()
@@ -52,17 +54,19 @@ class Player(Screen[None]):
 
     @work(thread=True, exclusive=True, group="play", exit_on_error=False)
     def _play_worker(self, to_epoch_end: bool, run: int) -> None:
-        """The worker thread: chunks until cancelled, diverged, failed, or the epoch ended."""
+        """The worker thread: chunks until cancelled, diverged, failed, the epoch ended (`e`),
+        or play reached the lesson's last epoch (unless going on past it was chosen)."""
         worker = get_current_worker()
         pacer = Pacer()
         error: str | None = None
+        finished = False
         while not worker.is_cancelled:
             due = pacer.due(None if to_epoch_end else self.lab.speed)
             if due == 0:
                 worker.cancelled_event.wait(pacer.wait_time())
                 continue
             try:
-                frame = self.lab.play_chunk(due, to_epoch_end)
+                frame = self.lab.play_chunk(due, to_epoch_end, stop_at_end=not to_epoch_end)
             except DivergenceError as err:
                 self.post_message(self.Diverged(err))
                 return
@@ -71,9 +75,10 @@ class Player(Screen[None]):
                 break
             pacer.add(frame.batches)
             self.post_message(self.Progress(frame))
-            if to_epoch_end and frame.epoch_ended:
+            if (to_epoch_end and frame.epoch_ended) or frame.finished:
+                finished = frame.finished
                 break
-        self.post_message(self.Stopped(run, error))
+        self.post_message(self.Stopped(run, error, finished))
 
     def start_playing(self, to_epoch_end: bool = False) -> None:
         """Train until paused (or to the end of the epoch)."""
