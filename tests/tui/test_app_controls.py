@@ -179,6 +179,7 @@ def test_s_saves_scenario_and_checkpoint(make_app, files, tools, tmp_path):
     async def body(app, pilot):
         lab = tools.workspace(app).lab
         await pilot.press("n", "n", "right_square_bracket", "s")
+        await tools.wait_for(pilot, lambda: "saved demo.toml" in tools.notice(app))  # a thread
         toml_path, ckpt = tmp_path / "demo.toml", tmp_path / "demo.ckpt.npz"
         assert toml_path.exists() and ckpt.exists()
         assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("*.tmp"))
@@ -195,11 +196,41 @@ def test_s_saves_scenario_and_checkpoint(make_app, files, tools, tmp_path):
 def test_g_shows_the_gradient_check(make_app, files, tools):
     async def body(app, pilot):
         await pilot.press("n", "g")
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog))
         dialog = app.screen
-        assert isinstance(dialog, GradCheckDialog)
-        names = [name for name, _ in dialog.rows]
-        assert names == ["layer0.W", "layer0.b", "layer1.W", "layer1.b", "layer2.W", "layer2.b"]
+        names = [name for name, _ in dialog.rows]   # dense layers counted from 1, as the app does
+        assert names == ["layer1.W", "layer1.b", "layer2.W", "layer2.b", "layer3.W", "layer3.b"]
         assert all(err < 1e-4 for _, err in dialog.rows)
+        assert dialog.report.h == 1e-5
+        await pilot.press("escape")
+        assert isinstance(app.screen, WorkspaceScreen)
+
+    tools.drive(make_app(files["demo"]), body)
+
+
+def test_w_selects_the_weight_g_wiggles_and_h_is_settable(make_app, files, tools):
+    """The card's selected weight (▸, moved with w) is the one the gradient check wiggles; a new
+    h typed in the dialog recomputes L(w ± h) with it."""
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        layer, unit = ws.views.sel.neuron                 # the output neuron, selected on opening
+        await pilot.press("n", "w")
+        assert ws.views.selected_weight() == (layer, 1, unit)
+        assert "▸1" in ws.query_one(NeuronCard).text
+        await pilot.press("g")
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog))
+        dialog = app.screen
+        probe = next(p for p in dialog.report.probes if p.tensor == f"layer{layer + 1}.W")
+        assert (probe.index, probe.chosen) == ((1, unit), "selected")
+        assert probe.w == float(ws.lab.trainer.net.dense[layer].params["W"][1, unit])
+        field = dialog.query_one("#gradcheck-h")
+        field.value = "0.01"
+        await pilot.press("enter")
+        await tools.wait_for(pilot, lambda: dialog.report.h == 0.01)
+        again = next(p for p in dialog.report.probes if p.tensor == f"layer{layer + 1}.W")
+        assert again.h == 0.01 and again.index == (1, unit)
+        # the forward difference's error grows with h, the central one's much less
+        assert again.forward_rel_error > again.rel_error
         await pilot.press("escape")
         assert isinstance(app.screen, WorkspaceScreen)
 
