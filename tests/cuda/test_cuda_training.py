@@ -199,3 +199,21 @@ def test_the_app_shows_the_backend_and_the_device_weights():
     ref = build_session(scenario, backend="cpu").trainer
     ref.play(2)
     _weights_close(ref.net, net, "float32")
+
+
+def test_a_checkpoint_resumes_on_the_device(tmp_path):
+    """Save after an epoch (3 batches) on cuda, load into a fresh cuda trainer, train 2 more:
+    the same as training straight on cpu (the saved state comes back from the device, the loaded one goes
+    over at the next call)."""
+    from nnsim.engine.checkpoint import load_checkpoint, save_checkpoint
+
+    a, b = _pair("float64")
+    b.play(3)
+    save_checkpoint(b, tmp_path / "c.npz")
+    _, c = _pair("float64")
+    load_checkpoint(c, tmp_path / "c.npz")
+    c.play(2)
+    a.play(3)
+    a.play(2)
+    _weights_close(a.net, c.net, "float64")
+    _close(c.history.batch_loss, a.history.batch_loss, "float64")
