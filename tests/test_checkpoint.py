@@ -44,7 +44,8 @@ def test_exact_resume(tmp_path, batches: int) -> None:
         lb, _, _ = resumed.step_batch()
         assert la == lb
     np.testing.assert_array_equal(original.net.P, resumed.net.P)
-    assert original.history.batch_loss == resumed.history.batch_loss
+    np.testing.assert_array_equal(original.history.batch_loss, resumed.history.batch_loss)
+    assert original.history.summary() == resumed.history.summary()
     assert resumed.step == original.step
 
 

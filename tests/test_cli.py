@@ -200,13 +200,14 @@ def test_history_json(capsys, tmp_path) -> None:
     doc = json.loads(out_file.read_text())
     assert len(doc["epochs"]) == 4
     assert list(doc["epochs"][0]) == ["epoch", "train_loss", "test_loss", "train_accuracy",
-                                      "test_accuracy", "learning_rate", "seconds"]
+                                      "test_accuracy", "learning_rate", "seconds", "warnings"]
     assert [r["epoch"] for r in doc["epochs"]] == [1, 2, 3, 4]
+    assert doc["decimated"] is False and doc["epochs_total"] == 4 and doc["batches_total"] == 40
     assert doc["epochs"][0]["learning_rate"] == pytest.approx(0.03)
     first = pytest.approx(first_batch_loss(GOOD), rel=1e-5)  # worked out independently
     # 100 training samples in batches of 10
     assert len(doc["batches"]) == 4 * 10
-    assert doc["batches"][0] == {"epoch": 1, "batch": 1, "loss": first}
+    assert doc["batches"][0] == {"step": 1, "epoch": 1, "batch": 1, "loss": first}
     assert doc["batches"][-1]["epoch"] == 4 and doc["batches"][-1]["batch"] == 10
     assert all(np.isfinite(b["loss"]) for b in doc["batches"])
     assert doc["metric"] == "accuracy" and doc["diverged"] is False
@@ -231,7 +232,7 @@ def test_history_csv(capsys, tmp_path) -> None:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 3
     assert list(rows[0]) == ["epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
-                             "learning_rate", "seconds"]
+                             "learning_rate", "seconds", "warnings"]
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert all(0 <= float(r["test_accuracy"]) <= 1 for r in rows)
 

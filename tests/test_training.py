@@ -26,7 +26,7 @@ def test_same_seed_same_history() -> None:
     ha = [r.train_loss for r in a.train(5)]
     hb = [r.train_loss for r in b.train(5)]
     assert ha == hb
-    assert a.history.batch_loss == b.history.batch_loss
+    np.testing.assert_array_equal(a.history.batch_loss, b.history.batch_loss)
     np.testing.assert_array_equal(a.net.P, b.net.P)
     c = _circle_trainer(seed=1)
     assert [r.train_loss for r in c.train(5)] != ha
@@ -234,7 +234,7 @@ def test_history_records_everything_per_epoch() -> None:
     assert rec.epoch == 1 and rec.batches == 25 and rec.seconds > 0
     assert len(rec.grad_norms) == 3 and all(g > 0 for g in rec.grad_norms)
     assert len(rec.weight_norms) == 3 and rec.learning_rate == pytest.approx(0.03)
-    assert tr.history.batch_epoch == [1] * 25 and tr.history.batch_index == list(range(1, 26))
+    assert tr.history.batch_epoch.tolist() == [1] * 25 and tr.history.batch_index.tolist() == list(range(1, 26))
     pred = tr.predict(tr.x_test)
     assert rec.test_loss == pytest.approx(np.mean((pred[:, 0] - tr.y_test[:, 0]) ** 2), rel=1e-5)
 

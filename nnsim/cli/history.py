@@ -1,4 +1,8 @@
-"""`nnsim run --history`: the training history as JSON (epochs and batches) or CSV (epochs)."""
+"""`nnsim run --history`: the training history as JSON (epochs and batches) or CSV (epochs).
+
+The engine's history is bounded (see `nnsim.engine.history`): a long run keeps its first and
+latest records and an evenly thinned sample between. The JSON says so: `"decimated": true` with
+`epochs_total` / `batches_total`, and each batch row carries its global `step`."""
 
 from __future__ import annotations
 
@@ -49,20 +53,25 @@ def epoch_row(rec: EpochRecord) -> dict[str, Any]:
         f"test_{m}": _num(rec.test_metric),
         "learning_rate": _num(rec.learning_rate),
         "seconds": _num(rec.seconds),
+        "warnings": list(rec.warnings),
     }
 
 
 def columns(metric: str) -> list[str]:
     return ["epoch", "train_loss", "test_loss", f"train_{metric}", f"test_{metric}",
-            "learning_rate", "seconds"]
+            "learning_rate", "seconds", "warnings"]
 
 
 def history_json(trainer: Trainer, extra: dict[str, Any]) -> str:
     doc = dict(extra)
     doc["metric"] = trainer.metric
-    doc["epochs"] = [epoch_row(r) for r in trainer.history.epochs]
-    doc["batches"] = [{"epoch": b["epoch"], "batch": b["batch"], "loss": _num(b["loss"])}
-                      for b in trainer.history.batches()]
+    h = trainer.history
+    summary = h.summary()
+    doc["decimated"] = summary["decimated"]
+    doc["epochs_total"], doc["batches_total"] = summary["epochs_total"], summary["batches_total"]
+    doc["epochs"] = [epoch_row(r) for r in h.epochs]
+    doc["batches"] = [{"step": b["step"], "epoch": b["epoch"], "batch": b["batch"],
+                       "loss": _num(b["loss"])} for b in h.batches()]
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
@@ -73,6 +82,7 @@ def history_csv(trainer: Trainer) -> str:
     writer.writeheader()
     for rec in trainer.history.epochs:
         row = epoch_row(rec)
+        row["warnings"] = "; ".join(row["warnings"])
         writer.writerow({k: ("" if row[k] is None else row[k]) for k in names})
     return buf.getvalue()
 

@@ -158,9 +158,13 @@ def run_command(args: argparse.Namespace) -> int:
     last: list[EpochRecord] = []
 
     def on_epoch(rec: EpochRecord) -> None:
+        changed = not last or last[0].warnings != rec.warnings
         last[:] = [rec]
         if not args.quiet:
             print(epoch_line(rec, target), flush=True)
+            if changed:   # health warnings, printed when they appear or change
+                for w in rec.warnings:
+                    console.print(user_text(f"  warning: {w}", style="yellow", one_line=True))
 
     show_bar = not args.quiet and sys.stderr.isatty()
     diverged: DivergenceError | None = None
@@ -170,6 +174,8 @@ def run_command(args: argparse.Namespace) -> int:
         diverged = exc
     if args.quiet and last:
         print(epoch_line(last[0], target))
+        for w in last[0].warnings:
+            console.print(user_text(f"  warning: {w}", style="yellow", one_line=True))
     if diverged is not None:
         console.print(Text("Diverged: ", style="bold red") + user_text(diverged))
 
@@ -179,8 +185,11 @@ def run_command(args: argparse.Namespace) -> int:
         try:
             write_history(tr, history_path, {"scenario": scenario.meta.name, "file": str(path),
                                              "seed": seed, "diverged": diverged is not None})
-            console.print(user_text(f"History written to {history_path} ({len(tr.history.epochs)} "
-                                    f"epochs, {len(tr.history.batch_loss)} batches).", one_line=True))
+            kept = tr.history.summary()
+            thinned = (f"; thinned from {kept['epochs_total']} and {kept['batches_total']}"
+                       if kept["decimated"] else "")
+            console.print(user_text(f"History written to {history_path} ({kept['epochs_kept']} "
+                                    f"epochs, {kept['batches_kept']} batches{thinned}).", one_line=True))
         except OSError as exc:
             failed += 1
             err(f"history not written: {exc}")

@@ -231,14 +231,24 @@ class Network:
         if seed is not None:
             self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
+        P = np.zeros_like(self.P)
         slices = {(sl.layer, sl.key): sl for sl in self._slices}
         for l, layer in enumerate(self.rows):
             if (l, "W") not in slices:
                 continue                    # pool and flatten rows hold no parameters
             fresh = layer.initialize(rng, (int(self.layi[l + 1, cat.FAN_IN])
                                            if isinstance(layer, Dense) else self.row_input_shape(l)))
-            layer.params["W"][...] = fresh["W"]
-            layer.params["b"][...] = fresh["b"]
+            for key in ("W", "b"):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    value = np.asarray(fresh[key], dtype=np.float64).astype(self.dtype)
+                if not np.all(np.isfinite(value)):
+                    what = (f"init {layer.init!r}" if key == "W" else f"bias_init {layer.bias_init!r}")
+                    raise ValueError(
+                        f"{self.dense_label(l)}: {what} gives {key} values that are not finite in "
+                        f"{self.dtype.name} (|values| must stay below {np.finfo(self.dtype).max:.3g})")
+                sl = slices[l, key]
+                P[sl.start:sl.stop] = value.reshape(-1)
+        self.P[:] = P
         self.G[:] = 0
         self._host_changed()
 
@@ -263,7 +273,9 @@ class Network:
         return {sl.name: self.P[sl.start:sl.stop].reshape(sl.shape).copy() for sl in self._slices}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Set weights by name; every name must be present with the right shape."""
+        """Set weights by name; every name must be present with the right shape, as real
+        numbers that are finite in the network's dtype. Nothing changes on a ValueError."""
+        new = {}
         for sl in self._slices:
             if sl.name not in weights:
                 raise ValueError(f"weights are missing {sl.name!r} "
@@ -271,8 +283,14 @@ class Network:
             arr = np.asarray(weights[sl.name])
             if arr.shape != sl.shape:
                 raise ValueError(f"{sl.name} has shape {arr.shape}, expected {sl.shape}")
+            if arr.dtype.kind not in "fiu":
+                raise ValueError(f"{sl.name} must hold real numbers, not {arr.dtype}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                new[sl.name] = arr.astype(self.dtype)
+            if not np.all(np.isfinite(new[sl.name])):
+                raise ValueError(f"{sl.name} holds values that are not finite in {self.dtype.name}")
         for sl in self._slices:
-            self.P[sl.start:sl.stop] = np.asarray(weights[sl.name]).reshape(-1)
+            self.P[sl.start:sl.stop] = new[sl.name].reshape(-1)
         self._host_changed()
 
     def weight_arrays(self) -> list[np.ndarray]:

@@ -10,18 +10,19 @@ import time
 from typing import Any, Iterator
 
 import numpy as np
+from scipy.linalg import blas
 
 from ..kernels import catalogue as lay
 from ..kernels import resolve_backend
 from ..kernels import get_backend, npmath
-from . import activations
+from . import activations, health
 from . import losses as losses_mod
 from . import regularizers as reg_mod
 from .errors import DivergenceError
 from .history import EpochRecord, History
 from .metrics import encode_targets, metric_name, metric_value
 from .network import Network
-from .optimizers import Optimizer, check_learning_rate
+from .optimizers import LR_OPTION, OPTIMIZERS, Optimizer, check_learning_rate
 from .schedules import Schedule
 from .trace import LayerTrace, Phase, StepTrace
 
@@ -57,27 +58,70 @@ class Trainer:
         self.x_test = self._inputs(x_test, "x_test") if has_test else None
         self.y_test = (encode_targets(y_test, self.loss, net.output_dim, out_act, "y_test")
                        if has_test else None)
+        self._check_targets(self.y_train, "y_train")
+        if self.y_test is not None:
+            self._check_targets(self.y_test, "y_test")
+        with np.errstate(invalid="ignore"):
+            self.data_absmax = float(max(np.abs(self.x_train).max(initial=0.0),
+                                         np.abs(self.y_train).max(initial=0.0)))
+        bad = health.first_nonfinite(net)
+        if bad is not None:
+            raise ValueError(f"the network's parameters are not finite ({net.dense_label(bad[0])} "
+                             f"{bad[1]})")
         if metric not in (None, "accuracy", "mae"):
             raise ValueError(f"metric must be 'accuracy' or 'mae', got {metric!r}")
         self.metric = metric or metric_name(self.loss)  # mse on class labels: pass "accuracy"
         self.pm1 = bool(self.metric == "accuracy" and net.output_dim == 1
                         and np.all(np.isin(self.y_train, (-1.0, 1.0)))
                         and np.any(self.y_train < 0))
-        self.optimizer = Optimizer.create(optimizer, **(optimizer_options or {}))
-        self.base_lr = check_learning_rate(learning_rate)
+        self.optimizer = self._checked_optimizer(Optimizer.create(optimizer, **(optimizer_options or {})))
+        self.base_lr = self._checked_lr(learning_rate)
         self.schedule = Schedule.create(schedule, **(schedule_options or {}))
         self.set_regularization(regularization, regularization_rate)
         self.shuffle = bool(shuffle)
         self.seed = int(seed)
+        # BLAS dot without NumPy's floating-point warnings: ‖P‖² after each update
+        self._pdot = blas.sdot if net.dtype == np.float32 else blas.ddot
+        self._health_layers = health.checked_layers(net, self.loss.code, self.from_logits)
+        n = len(self.x_train)
+        self._health_rows = np.unique(np.linspace(0, n - 1, min(n, health.HEALTH_ROWS)).astype(np.int64))
         self.batch_size = batch_size
         self.reset_state()
 
     # -- setup -----------------------------------------------------------------------------
     def _inputs(self, x: np.ndarray, name: str) -> np.ndarray:
-        arr = np.ascontiguousarray(np.asarray(x, dtype=self.net.dtype))
+        """The inputs in the network's dtype; ValueError if a value is not finite there."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            arr = np.ascontiguousarray(np.asarray(x, dtype=self.net.dtype))
         if arr.ndim != 2 or arr.shape[1] != self.net.input_dim:
             raise ValueError(f"{name} must have shape (N, {self.net.input_dim}), got {arr.shape}")
+        self._check_finite(arr, name)
         return arr
+
+    def _check_targets(self, y: np.ndarray, name: str) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._check_finite(y.astype(self.net.dtype), name)
+
+    def _check_finite(self, arr: np.ndarray, name: str) -> None:
+        ok = np.isfinite(arr)
+        if not ok.all():
+            r, c = np.argwhere(~ok)[0]
+            raise ValueError(f"{name} holds a value that is not finite in {self.net.dtype.name} "
+                             f"(row {r}, column {c}; |values| must stay below "
+                             f"{np.finfo(self.net.dtype).max:.3g})")
+
+    # -- settings that must survive the dtype ---------------------------------------------
+    def _checked_optimizer(self, opt: Optimizer) -> Optimizer:
+        spec = OPTIMIZERS.get(opt.name)
+        for o in spec.options:
+            health.check_survives(f"optimizer {opt.name}: {o.name}", opt.options[o.name],
+                                  self.net.dtype, o)
+        return opt
+
+    def _checked_lr(self, value: float) -> float:
+        lr = check_learning_rate(value)
+        health.check_survives("learning_rate", lr, self.net.dtype, LR_OPTION)
+        return lr
 
     @property
     def batch_size(self) -> int:
@@ -114,6 +158,7 @@ class Trainer:
             rate = reg_mod.RATE_OPTION.check("regularization", rate)
         except ValueError as err:
             raise ValueError(str(err).removeprefix("regularization: ")) from None
+        health.check_survives("regularization_rate", rate, self.net.dtype, reg_mod.RATE_OPTION)
         self.reg_code, self.reg_rate = code, rate
         self.reg_name = reg_mod.REGULARIZERS.canonical(name)
         if hasattr(self, "cfg"):
@@ -123,7 +168,7 @@ class Trainer:
     def set_optimizer(self, name: str, **options: Any) -> None:
         """Change the optimizer or its settings (live); state is kept when the kind is the same."""
         self._release_device()   # the device's optimizer state comes back first (cuda)
-        new = Optimizer.create(name, **options)
+        new = self._checked_optimizer(Optimizer.create(name, **options))
         if new.code == self.optimizer.code:
             new.s1, new.s2, new.t = self.optimizer.s1, self.optimizer.s2, self.optimizer.t
         else:
@@ -140,7 +185,7 @@ class Trainer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self.base_lr = check_learning_rate(value)
+        self.base_lr = self._checked_lr(value)
         self._hp = self._make_hp()
 
     def _make_hp(self) -> np.ndarray:
@@ -165,6 +210,8 @@ class Trainer:
         self._rng_epoch_state = self.rng.bit_generator.state
         self._epoch_gn_list = [0.0] * self.net.n_dense
         self._epoch_seconds = 0.0
+        self._last_rows = 0
+        self._unit_warnings: list[str] = []
         self._alloc_workspace()
         self._hp = self._make_hp()
 
@@ -179,7 +226,8 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs besides the weights: optimizer state (arrays under
         "s1"/"s2"), counters, the RNG state at the start of the current epoch's plan, and the
-        history. Values are JSON-friendly except the two arrays."""
+        bounded history (`History.state()`: epoch records, thinning counters and the batch
+        columns as arrays). Values are JSON-friendly except the arrays."""
         opt = self.optimizer
         drawn = self._plan is not None
         self.sync_to_host()
@@ -190,38 +238,33 @@ class Trainer:
             "base_lr": self.base_lr, "batch_size": self.batch_size,
             "epoch_grad_norm_sum": list(self._epoch_gn_list),
             "rng": self._rng_epoch_state if drawn else self.rng.bit_generator.state,
-            "plan_drawn": drawn, "seed": self.seed, "history": self.history.to_json(),
+            "plan_drawn": drawn, "seed": self.seed,
+            "history": self.history.state(self.net.n_dense),
+            "unit_warnings": list(self._unit_warnings),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restore what `state_dict` returned (weights are loaded separately). The optimizer
-        must be the same kind; ValueError names what does not fit."""
-        name = state["optimizer"]["name"]
-        if name != self.optimizer.name:
-            raise ValueError(f"it was saved with optimizer {name}, this run uses {self.optimizer.name}")
-        n = self.net.n_params
-        for key in ("s1", "s2"):
-            if np.shape(state[key]) != (n,):
-                raise ValueError(f"optimizer state {key} has shape {np.shape(state[key])}, "
-                                 f"expected ({n},)")
-        self.batch_size = int(state["batch_size"])
+        """Restore what `state_dict` returned (weights are loaded separately). Every value is
+        checked first (`resume.check_state`); ValueError names the field that does not fit,
+        and then nothing has changed. The optimizer must be the same kind."""
+        from .resume import check_state
+        st = check_state(self, state)
+        self.batch_size = st["batch_size"]
         self.reset_state()
         opt = self.optimizer
-        opt.s1[:] = state["s1"]
-        opt.s2[:] = state["s2"]
-        opt.t = int(state["t"])
+        opt.s1[:] = st["s1"]
+        opt.s2[:] = st["s2"]
+        opt.t = st["t"]
         self.cfg[lay.CFG_T] = opt.t
-        self.base_lr = check_learning_rate(state["base_lr"])
-        self.epoch, self.pos, self.batch = int(state["epoch"]), int(state["pos"]), int(state["batch"])
-        self.step, self.samples_seen = int(state["step"]), int(state["samples_seen"])
-        self.max_grad_norm = float(state["max_grad_norm"])
-        gn = [float(v) for v in state["epoch_grad_norm_sum"]]
-        if len(gn) != self.net.n_dense:
-            raise ValueError(f"epoch_grad_norm_sum has {len(gn)} entries, expected {self.net.n_dense}")
-        self._epoch_gn_list = gn
-        self.history = History.from_json(state["history"])
-        self.rng.bit_generator.state = state["rng"]
-        if state["plan_drawn"]:
+        self.base_lr = st["base_lr"]
+        self.epoch, self.pos, self.batch = st["epoch"], st["pos"], st["batch"]
+        self.step, self.samples_seen = st["step"], st["samples_seen"]
+        self.max_grad_norm = st["max_grad_norm"]
+        self._epoch_gn_list = st["epoch_grad_norm_sum"]
+        self.history = st["history"]
+        self._unit_warnings = st["unit_warnings"]
+        self.rng.bit_generator.state = st["rng"]
+        if st["plan_drawn"]:
             self._ensure_plan()
         self._hp = self._make_hp()
 
@@ -280,7 +323,8 @@ class Trainer:
         return done, out_loss, out_gn
 
     def _run(self, count: int, apply: bool = True) -> np.ndarray:
-        """Run `count` batches through the backend; returns their losses (raises on divergence)."""
+        """Run `count` batches through the backend; returns their losses (raises on divergence,
+        and when an update made a parameter non-finite)."""
         t0 = time.perf_counter()
         done, out_loss, out_gn = self._kernel(count, apply)
         self._epoch_seconds += time.perf_counter() - t0
@@ -301,6 +345,9 @@ class Trainer:
             self.max_grad_norm = max(self.max_grad_norm, float(np.sqrt((gn * gn).sum(axis=1)).max()))
         if apply and done:
             self._advance(done, out_loss)
+            P = self.net.P
+            if not math.isfinite(self._pdot(P, P)):   # ‖P‖² inf or NaN: look closer (0.1 µs)
+                self._check_params_after_update()
         if done < count:
             order, U = self._ensure_plan()
             raise self._diagnose(order, U, int(self.cfg[lay.CFG_ERR]),
@@ -318,16 +365,33 @@ class Trainer:
     def _advance(self, done: int, losses: np.ndarray) -> None:
         h = self.history
         if done == 1:
-            h.batch_epoch.append(self.epoch + 1)
-            h.batch_index.append(self.batch + 1)
-            h.batch_loss.append(float(losses[0]))
+            h.add_batch(self.step + 1, self.epoch + 1, self.batch + 1, losses.item(0))
         else:
-            h.add_batches(self.epoch + 1, self.batch + 1, losses[:done])
-        n = min(self.n_train - self.pos, done * self._batch_size)
+            h.add_batches(self.step + 1, self.epoch + 1, self.batch + 1, losses[:done])
+        B = self._batch_size
+        n = min(self.n_train - self.pos, done * B)
+        self._last_rows = n - (done - 1) * B      # rows of the last mini-batch (health screen)
         self.pos += n
         self.samples_seen += n
         self.batch += done
         self.step += done
+
+    def _check_params_after_update(self) -> None:
+        """DivergenceError (applied=True) if an update left a weight or bias non-finite."""
+        bad = health.first_nonfinite(self.net)
+        if bad is None:
+            return
+        layer, key = bad
+        P = self.net.P
+        with np.errstate(invalid="ignore"):
+            finite = P[np.isfinite(P)]
+        cause, advice = health.divergence_cause(
+            self.x_train[:0], self.y_train[:0], self.data_absmax, False,
+            float(np.abs(finite).max(initial=0.0)), self.optimizer, self.net.dtype)
+        advice += " The update was applied: reset the weights before training on."
+        raise DivergenceError(self.epoch, max(self.batch - 1, 0), self.step, layer + 1,
+                              "weights W" if key == "W" else "bias b", self.max_grad_norm,
+                              self.learning_rate, cause=cause, advice=advice, applied=True)
 
     def _finish_epoch_if_done(self) -> EpochRecord | None:
         if self.pos < self.n_train:
@@ -335,6 +399,12 @@ class Trainer:
         self.sync_to_host()   # the record reads the weights (cuda: one copy per epoch)
         t0 = time.perf_counter()
         lr = self.learning_rate
+        amax = float(np.abs(self.net.P).max(initial=0.0))
+        if not math.isfinite(amax):     # cuda: the first look at the weights since the update
+            self._check_params_after_update()
+        if health.check_due(self.epoch + 1):
+            self._unit_warnings = self._unit_health()
+        warnings = health.weight_warning(amax) + self._unit_warnings
         rec = self.evaluate()
         nb = max(self.batch, 1)
         record = EpochRecord(
@@ -344,8 +414,9 @@ class Trainer:
             grad_norms=[g / nb for g in self._epoch_gn_list],
             weight_norms=[float(np.linalg.norm(w.astype(np.float64)))  # no float32 overflow
                           for w in self.net.weight_arrays()],
-            seconds=self._epoch_seconds + time.perf_counter() - t0, batches=self.batch)
-        self.history.epochs.append(record)
+            seconds=self._epoch_seconds + time.perf_counter() - t0, batches=self.batch,
+            warnings=warnings)
+        self.history.add_epoch(record)
         self.epoch += 1
         self.pos = self.batch = 0
         self._plan = None
@@ -385,6 +456,39 @@ class Trainer:
         """Generator: train `epochs` epochs, yielding each epoch's record."""
         for _ in range(int(epochs)):
             yield self.step_epoch()
+
+    # -- health ----------------------------------------------------------------------------
+    def health(self) -> list[str]:
+        """Warnings about the current weights (see `engine.health`): exploded weights,
+        saturated tanh/sigmoid units, relu layers with every unit dead, judged now."""
+        self.sync_to_host()
+        self._last_rows = 0          # no mini-batch to screen with: the full check
+        return (health.weight_warning(float(np.abs(self.net.P).max(initial=0.0)))
+                + self._unit_health())
+
+    def _unit_health(self) -> list[str]:
+        """The saturation and dead-relu warnings (cheap when healthy: on the cpu backend the
+        last mini-batch's pre-activations, still in the workspace, screen first)."""
+        P = self.net.P
+        out: list[str] = []
+        layers = self._health_layers
+        if not layers:
+            return out
+        if self.backend_name == "cpu":
+            rows, region, offs, ws = self._last_rows, self.region, self.offs, self.ws
+
+            def z_of(l: int) -> np.ndarray:
+                u = int(self.net.layi[l + 1, lay.UNITS])
+                start = region + int(offs[l + 1])
+                return ws[start:start + rows * u].reshape(rows, u)
+
+            if not health.screen(layers, z_of, rows):
+                return out
+        from ..kernels import reference
+        with np.errstate(all="ignore"):
+            ps = reference.forward(self.x_train[self._health_rows], P, self.net.layi, self.net.layf64)
+        zs = {l: ps.z[l + 1] for l, _, _ in layers}
+        return out + health.layer_warnings(self.net, layers, zs)
 
     # -- the device (cuda backend) -----------------------------------------------------------
     def sync_to_host(self) -> None:
@@ -603,5 +707,10 @@ class Trainer:
                 found = (layer, "gradient dL/dW")
         if found is not None:
             layer, quantity = found
+        with np.errstate(invalid="ignore"):
+            wmax = float(np.abs(net.P).max(initial=0.0))
+        cause, advice = health.divergence_cause(
+            self.x_train[idx], self.y_train[idx], self.data_absmax, self.step == 0, wmax,
+            self.optimizer, net.dtype)
         return DivergenceError(self.epoch, self.batch, self.step + 1, layer, quantity,
-                               self.max_grad_norm, self.learning_rate)
+                               self.max_grad_norm, self.learning_rate, cause=cause, advice=advice)

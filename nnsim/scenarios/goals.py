@@ -71,7 +71,7 @@ def evaluate_goals(goals: Goals, epochs: list[EpochRecord], diverged: bool,
     limit = goals.within_epochs
     reach = [(k, getattr(goals, k)) for k in _REACH if getattr(goals, k) is not None]
     if reach:
-        window = epochs[:limit] if limit else epochs[-1:]
+        window = [r for r in epochs if r.epoch <= limit] if limit else epochs[-1:]
         hit = next((r for r in window
                     if all(_REACH[k][2](_REACH[k][1](r), g) for k, g in reach)), None)
         for key, goal in reach:

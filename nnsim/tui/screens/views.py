@@ -141,14 +141,15 @@ class Display:
         """The history, thinned to at most PLOT_EPOCHS epochs (every k-th and the last): a
         plotext chart of thousands of points takes tenths of a second, blocking the keys."""
         h = self.lab.trainer.history
-        n = len(h.epochs)
+        kept = h.epochs                  # bounded: see nnsim.engine.history
+        n = len(kept)
         if n <= PLOT_EPOCHS:
             return h
-        key = (id(h), n)
+        key = (id(h), h.epoch_count)
         if self._plot_key != key:
-            epochs = list(h.epochs[:: -(-n // PLOT_EPOCHS)])
-            if epochs[-1] is not h.epochs[n - 1]:
-                epochs.append(h.epochs[n - 1])
+            epochs = list(kept[:: -(-n // PLOT_EPOCHS)])
+            if epochs[-1] is not kept[-1]:
+                epochs.append(kept[-1])
             self._plot_key, self._plot_history = key, History(epochs=epochs)
         return self._plot_history
 

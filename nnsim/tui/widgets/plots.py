@@ -139,8 +139,8 @@ class PlotsPanel(Vertical):
             return (view, self._weights_sig)
         if h is None:
             return (view, None)
-        n_ep = len(h.epochs)
-        batches = len(h.batch_loss) if view == "loss" and n_ep < 2 else None
+        n_ep = h.epoch_count
+        batches = h.batch_count if view == "loss" and n_ep < 2 else None
         return (view, id(h), n_ep, batches)
 
     def _sync(self) -> None:
@@ -151,12 +151,12 @@ class PlotsPanel(Vertical):
 
     def _draw_loss(self, plt: Plot) -> None:
         h = self._history
-        if h is None or (not h.epochs and not h.batch_loss):
+        if h is None or (not h.epochs and not h.batch_count):
             plt.title("loss — no data yet")
             return
         if len(h.epochs) < 2:
-            bl = h.batch_loss
-            plt.plot(list(range(1, len(bl) + 1)), bl, label="mini-batch loss", color=TRAIN_COLOUR)
+            plt.plot(h.batch_step.tolist(), h.batch_loss.tolist(), label="mini-batch loss",
+                     color=TRAIN_COLOUR)
             plt.title("loss per mini-batch")
             plt.xlabel("batch")
             return
