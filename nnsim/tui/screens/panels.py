@@ -28,7 +28,7 @@ __all__ = ["LessonPanel", "LessonStrip", "diagnosis_text", "goal_marks", "goals_
 def goals_of(lab: Lab) -> list[GoalResult]:
     """The scenario's goals judged like `nnsim run` does, recomputed only after a new epoch."""
     h = lab.trainer.history
-    key = (id(h), len(h.epochs), lab.diverged is not None)
+    key = (id(h), h.epoch_count, lab.diverged is not None)
     cached = lab.goal_cache
     if cached is None or cached[0] != key:
         cached = (key, evaluate_goals(lab.scenario.goals, list(h.epochs), lab.diverged is not None,
@@ -157,6 +157,8 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
         text.append("■ end of lesson", style="bold black on cyan")
     else:
         text.append("❚❚ paused", style="bold")
+    if r is not None and r.warnings:
+        text.append("  ⚠ " + r.warnings[0].split(":")[0], style="bold yellow")
     text.append(f"   lr {num(frame.learning_rate, trim=True)}")
     if playing:
         text.append(f"  {frame.steps_per_s:,.0f} steps/s")
@@ -187,6 +189,10 @@ def diagnosis_text(err: DivergenceError, weights_max: float | None = None) -> Te
                 style="bold red")
     text.append(f"{err.quantity} in {where} became NaN/Inf. The largest gradient norm before it was "
                 f"{num(err.max_grad_norm)} at learning rate {num(err.learning_rate, trim=True)}.\n")
+    if getattr(err, "cause", "learning_rate") != "learning_rate":   # data, initialization, epsilon
+        text.append("Training is paused. ", style="bold")
+        text.append(err.advice)
+        return text
     applied = getattr(err, "applied", False)
     text.append("Training is paused" + ("; the update was applied. " if applied else
                                         " and the failing step was not applied. "), style="bold")
@@ -198,6 +204,11 @@ def diagnosis_text(err: DivergenceError, weights_max: float | None = None) -> Te
     text.append(" Other fixes: another initializer (he_* for relu, glorot_* for tanh) in the model "
                 "panel, or a gentler activation.")
     return text
+
+
+def warnings_text(warnings: list[str]) -> Text:
+    """The latest epoch's health warnings (weights exploded, units saturated, relu dead)."""
+    return Text("⚠ " + "; ".join(warnings), style="yellow")
 
 
 def history_text(lab: Lab, snap: Snapshot) -> Text:

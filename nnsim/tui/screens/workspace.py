@@ -31,7 +31,9 @@ from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPan
 from .asks import LeaveDialog, LessonEndDialog, ResumeDialog
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
-from .panels import LessonPanel, LessonStrip, diagnosis_text, goals_of, history_text, status_text
+from .panels import (
+    LessonPanel, LessonStrip, diagnosis_text, goals_of, history_text, status_text, warnings_text,
+)
 from .player import Player
 from .views import Display
 
@@ -87,6 +89,7 @@ class WorkspaceScreen(Player):
         self.views = Display(lab)
         self._drawn_at: dict[str, float] = {}
         self._notice = ""
+        self._warned: tuple[str, ...] = ()       # health warnings last shown in the notice
         self._preparing = not lab.kernels_ready()   # a first launch compiles in the background
         self._refused = False                       # a training key was pressed meanwhile
         self._want = {"lesson": True, "model": True}  # side panels the student wants shown
@@ -216,7 +219,17 @@ class WorkspaceScreen(Player):
     def refresh_all(self) -> None:
         """After a reset, an edit or a step: new frame, redraw now."""
         self.frame = self.lab.frame()
+        self._show_warnings()
         self._redraw(force=True)
+
+    def _show_warnings(self) -> None:
+        """A new epoch's health warnings go to the notice line (once, when they change)."""
+        rec = self.frame.record
+        warned = tuple(rec.warnings) if rec is not None else ()
+        if warned != self._warned:
+            self._warned = warned
+            if warned:
+                self.notice(warnings_text(list(warned)))
 
     def notice(self, text: str | Text, error: bool = False) -> None:
         """One line above the status bar (hidden when empty). Shown as text: a string is never
@@ -266,6 +279,7 @@ class WorkspaceScreen(Player):
 
     def on_player_progress(self, message: Player.Progress) -> None:
         self.frame = message.frame
+        self._show_warnings()
         self._dirty = True
 
     def on_player_stopped(self, message: Player.Stopped) -> None:
@@ -452,15 +466,25 @@ class WorkspaceScreen(Player):
         self.refresh_all()
 
     def action_save(self) -> None:
+        """In a thread worker: writing the files never blocks the keys; the notice line says
+        when it is done or what failed."""
         self.stop_playing()
+        self.notice(Text("saving …", style="italic"))
+        self._save_worker()
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def _save_worker(self) -> None:
         try:
             toml_path, ckpt_path = self.lab.save()
-        except OSError as exc:
-            self.notice(f"Could not save: {exc}", error=True)
+        except (OSError, ValueError) as exc:
+            self.app.call_from_thread(self.notice, Text(f"Could not save: {exc}"), True)
             return
+        self.app.call_from_thread(self._saved, toml_path, ckpt_path)
+
+    def _saved(self, toml_path: Path, ckpt_path: Path) -> None:
         self._kept = (self.lab.trainer.step, self.lab.scenario)
-        self.notice(f"saved {toml_path.name} and {ckpt_path.name} in {toml_path.parent}")
-        self.notify(f"Saved {toml_path} and {ckpt_path}", title="Saved")
+        self.notice(Text(f"saved {toml_path.name} and {ckpt_path.name} in {toml_path.parent}"))
+        self.notify(f"Saved {toml_path} and {ckpt_path}", title="Saved", markup=False)
 
     def action_gradcheck(self) -> None:
         """In a thread worker: the check trains a float64 twin, whose kernels a first launch
