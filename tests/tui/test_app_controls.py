@@ -196,7 +196,7 @@ def test_s_saves_scenario_and_checkpoint(make_app, files, tools, tmp_path):
 def test_g_shows_the_gradient_check(make_app, files, tools):
     async def body(app, pilot):
         await pilot.press("n", "g")
-        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog))
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog), timeout=60)
         dialog = app.screen
         names = [name for name, _ in dialog.rows]   # dense layers counted from 1, as the app does
         assert names == ["layer1.W", "layer1.b", "layer2.W", "layer2.b", "layer3.W", "layer3.b"]
@@ -218,7 +218,7 @@ def test_w_selects_the_weight_g_wiggles_and_h_is_settable(make_app, files, tools
         assert ws.views.selected_weight() == (layer, 1, unit)
         assert "▸1" in ws.query_one(NeuronCard).text
         await pilot.press("g")
-        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog))
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, GradCheckDialog), timeout=60)
         dialog = app.screen
         probe = next(p for p in dialog.report.probes if p.tensor == f"layer{layer + 1}.W")
         assert (probe.index, probe.chosen) == ((1, unit), "selected")
@@ -226,7 +226,7 @@ def test_w_selects_the_weight_g_wiggles_and_h_is_settable(make_app, files, tools
         field = dialog.query_one("#gradcheck-h")
         field.value = "0.01"
         await pilot.press("enter")
-        await tools.wait_for(pilot, lambda: dialog.report.h == 0.01)
+        await tools.wait_for(pilot, lambda: dialog.report.h == 0.01, timeout=60)
         again = next(p for p in dialog.report.probes if p.tensor == f"layer{layer + 1}.W")
         assert again.h == 0.01 and again.index == (1, unit)
         # the forward difference's error grows with h, the central one's much less
