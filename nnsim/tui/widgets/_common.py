@@ -86,11 +86,6 @@ def num(v: float, decimals: int = 4) -> str:
     return s.replace("-", MINUS)
 
 
-def short(v: float) -> str:
-    """A term inside a written-out sum: two decimals (scientific below 0.005)."""
-    return num(v, 2)
-
-
 def vec(values: Sequence[float] | np.ndarray, limit: int = 6, decimals: int = 4) -> str:
     """"[0.1200, −0.3000, … (n values)]"."""
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -122,17 +117,6 @@ def forward_sample(net: Network, x_row: np.ndarray) -> tuple[list[np.ndarray], l
         zs.append(z)
         acts.append(a)
     return acts, zs
-
-
-def written_sum(xs: np.ndarray, ws: np.ndarray, b: float, total: float, max_terms: int = 4) -> str:
-    """"(w₀×x₀) + (w₁×x₁) + … (n terms) + b = total", all with numbers."""
-    n = len(xs)
-    shown = n if n <= max_terms + 1 else max_terms
-    terms = [f"({short(w)}×{short(x)})" for w, x in zip(ws[:shown], xs[:shown])]
-    if shown < n:
-        terms.append(f"… ({n} terms)")
-    terms.append(f"({short(b)})" if b < 0 else short(b))
-    return " + ".join(terms) + f" = {num(total)}"
 
 
 def cell_text(v: float, width: int) -> str:
