@@ -48,6 +48,8 @@ class Outcome:
 def parse_value(field: str, text: str) -> Any:
     """Typed text -> value for `field` (EditError with the reason when it does not parse)."""
     text = text.strip()
+    if field == "batch_size" and text.lower().strip('"') == "full":
+        return "full"          # the whole training set: one update per epoch
     if field in INT_FIELDS:
         try:
             return int(text)
@@ -204,7 +206,7 @@ def apply_training(lab: Lab, field: str, text: str) -> Outcome:
             if field == "learning_rate":
                 t.learning_rate = spec.learning_rate
             elif field == "batch_size":
-                t.batch_size = spec.batch_size
+                t.batch_size = spec.batch_rows(t.n_train)
             elif field in ("regularization", "regularization_rate"):
                 t.set_regularization(spec.regularization, spec.regularization_rate)
             elif field == "schedule":

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Select, Static, TabbedContent, TabPane
 
 from nnsim.engine import DivergenceError
+from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.engine.checkpoint import CheckpointError
 from nnsim.numfmt import num
 
@@ -72,6 +74,8 @@ class WorkspaceScreen(Player):
         Binding("shift+right", "column(1)", "Layer", show=False),
         Binding("comma", "sample(-1)", "Sample", show=False),
         Binding("full_stop", "sample(1)", "Sample", show=False),
+        Binding("w", "weight(1)", "Weight", show=False),
+        Binding("W", "weight(-1)", "Weight", show=False),
         Binding("s", "save", "Save"),
         Binding("g", "gradcheck", "Grad check", show=False),
         Binding("1", "tab(0)", "Network", show=False),
@@ -257,6 +261,8 @@ class WorkspaceScreen(Player):
 
     @on(NetworkView.NeuronSelected)
     def _neuron_selected(self, event: NetworkView.NeuronSelected) -> None:
+        if self.views.sel.neuron != (event.layer, event.unit):
+            self.views.sel.weight = 0
         self.views.sel.neuron = (event.layer, event.unit)
         self._redraw(force=True)
 
@@ -465,6 +471,11 @@ class WorkspaceScreen(Player):
         self.notice(self.views.move_sample(delta))
         self.refresh_all()
 
+    def action_weight(self, delta: int) -> None:
+        """`w` / `W`: the card's next / previous incoming weight (the one `g` wiggles)."""
+        self.notice(self.views.move_weight(delta))
+        self.refresh_all()
+
     def action_save(self) -> None:
         """In a thread worker: writing the files never blocks the keys; the notice line says
         when it is done or what failed."""
@@ -497,16 +508,18 @@ class WorkspaceScreen(Player):
     def _gradcheck_worker(self) -> None:
         if self.lab.kernels is not None:
             self.lab.kernels.wait("float64")
+        weight = self.views.selected_weight()
         try:
-            rows = self.lab.gradient_check()
+            report = self.lab.gradient_check(weight=weight)
         except (ValueError, ImportError) as exc:
             self.app.call_from_thread(self.notice, f"Gradient check failed: {exc}", True)
             return
-        self.app.call_from_thread(self._gradcheck_done, rows)
+        self.app.call_from_thread(self._gradcheck_done, report, weight)
 
-    def _gradcheck_done(self, rows: list[tuple[str, float]]) -> None:
+    def _gradcheck_done(self, report: GradCheckReport, weight: tuple[int, int, int] | None) -> None:
         self.notice("")
-        self.app.push_screen(GradCheckDialog(rows))
+        self.app.push_screen(GradCheckDialog(
+            report, lambda h: self.lab.gradient_check(h=h, weight=weight)))
 
     def action_tab(self, index: int) -> None:
         self._fresh()
