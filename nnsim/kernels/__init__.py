@@ -18,7 +18,8 @@ BACKENDS = {"cpu": "nnsim.kernels.cpu", "reference": "nnsim.kernels.reference",
 CHOICES = ("cpu", "cuda", "auto")   # what a user may ask for (reference: tests only)
 #: Networks with conv, pool or flatten rows: `train_batches_layered`, `predict_layered` (the
 #: dense contract plus scratch buffers, see `layout.scratch_offsets`) and `optimizer_update`.
-LAYERED = {"cpu": "nnsim.kernels.cpu_layers", "reference": "nnsim.kernels.reference"}
+LAYERED = {"cpu": "nnsim.kernels.cpu_layers", "reference": "nnsim.kernels.reference",
+           "cuda": "nnsim.kernels.cuda"}
 
 
 class BackendUnavailable(ValueError):

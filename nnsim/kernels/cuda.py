@@ -1,4 +1,5 @@
-"""The cuda backend: numba.cuda kernels (`cuda_dense`) behind the cpu backend's interface.
+"""The cuda backend: numba.cuda kernels (`cuda_dense`, and `cuda_layers` for conv, pool and
+flatten rows) behind the cpu backend's interface.
 
 `bind(...)` puts one trainer's data set, parameters, gradients, optimizer state and workspace
 on the device and returns a `DeviceTrainer`: its `train_batches` runs a chunk of mini-batches
@@ -8,8 +9,9 @@ device until the host asks: `pull()` (parameters, gradients, optimizer state; a 
 makes it free when nothing changed), `pull_workspace()` (a traced step), `predict()` (only the
 outputs come back). `push_params()` sends host-side changes of P the other way.
 
-The module-level `train_batches`, `predict` and `optimizer_update` have the cpu backend's
-signatures over host arrays (each call binds, runs and copies everything back): the backend
+The module-level `train_batches`, `predict`, `optimizer_update` (and `train_batches_layered`,
+`predict_layered` for networks that are not all dense) have the cpu backends' signatures over
+host arrays (each call binds, runs and copies everything back): the backend
 interface, and what the tests compare with `cpu`. `act_forward`, `act_backward`,
 `loss_and_delta`, `matmul`, `matmul_tn`, `matmul_nt_act`, `bias_grad`, `grad_norms` and
 `gather` launch one kernel each on host arrays (tests).
@@ -21,20 +23,24 @@ import numpy as np
 from numba import cuda, from_dtype
 
 from . import cuda_dense as K
-from .catalogue import (ACT, ADAM, ADAM_FLUSH, ALPHA, BOFF, CFG_APPLY, CFG_BATCH, CFG_BMAX,
-                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
-                        CFG_START, CFG_T, DROP, FAN_IN, HASB, HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU,
-                        HP_REG, HP_RHO, SOFTMAX, UCOL, UNITS, WOFF, fused_output, loss_norm)
-from .layout import region_offsets
+from . import cuda_layers as CL
+from .catalogue import (ACT, ADAM, ADAM_FLUSH, ALPHA, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH,
+                        CFG_BMAX, CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT,
+                        CFG_REG, CFG_START, CFG_T, CONV2D, DENSE, DROP, FAN_IN, H_IN, H_OUT, HASB,
+                        HP_B1, HP_B2, HP_EPS, HP_LR, HP_MU, HP_REG, HP_RHO, KH, KIND, KW,
+                        MAXPOOL2D, PH, PW, SH, SOFTMAX, SW, UCOL, UNITS, W_IN, W_OUT, WOFF,
+                        AVGPOOL2D, fused_output, loss_norm)
+from .layout import region_offsets, scratch_offsets
 
 NAME = "cuda"
-PREDICT_ROWS = 4096   # rows per block of the device predict's workspace
+PREDICT_ROWS = 4096          # rows per block of the device predict's workspace
+PREDICT_ROWS_LAYERED = 512   # the same with conv rows (their im2col scratch grows with it)
 
 _PRODUCTS: dict[tuple[np.dtype, int], tuple] = {}
 
 
 def products(dtype: np.dtype) -> tuple:
-    """(mm, mm_tn, mm_nt_act) for parameters of `dtype` and the current `cuda_dense.TILE`
+    """(mm, mm_tn, mm_nt_act, mm_nt) for parameters of `dtype` and the current `cuda_dense.TILE`
     (their shared tiles are typed and sized at compile time)."""
     key = (np.dtype(dtype), int(K.TILE))
     if key not in _PRODUCTS:
@@ -44,11 +50,14 @@ def products(dtype: np.dtype) -> tuple:
 
 def kernels(dtype: np.dtype) -> dict:
     """Every kernel a training run, a prediction or an update launches, by name."""
-    mm, mm_tn, mm_nt_act = products(dtype)
+    mm, mm_tn, mm_nt_act, mm_nt = products(dtype)
     names = ("gather", "copy_rows", "copy_out", "act_fwd", "act_bwd", "loss_rows", "loss_reduce",
              "bias_grad", "grad_norms", "check_grads", "opt_update", "sum_squares")
+    layer_names = ("im2col", "col2im", "conv_out", "conv_dz", "conv_bias_grad", "pool_fwd",
+                   "pool_bwd", "copy_block")
     return {**{name: getattr(K, name) for name in names},
-            "mm": mm, "mm_tn": mm_tn, "mm_nt_act": mm_nt_act}
+            **{name: getattr(CL, name) for name in layer_names},
+            "mm": mm, "mm_tn": mm_tn, "mm_nt_act": mm_nt_act, "mm_nt": mm_nt}
 
 
 def signatures(dtype: np.dtype) -> dict[str, tuple]:
@@ -76,6 +85,15 @@ def signatures(dtype: np.dtype) -> dict[str, tuple]:
         "mm": (st, v, i, v, i, v, i, i, v, i, i, i, i),
         "mm_tn": (st, v, i, v, i, v, i, i, i, i, i, f, v),
         "mm_nt_act": (st, v, i, v, i, v, i, i, i, i, i, f, v, i, v, i, v, i, f, m2, i, i),
+        "mm_nt": (st, v, i, v, i, v, i, i, i, i, i, f, v),
+        "im2col": (st, v, i, v, i) + (i,) * 12,
+        "col2im": (st, v, i, v, i) + (i,) * 12,
+        "conv_out": (st, v, i, v, i, i, v, i, i, i, i),
+        "conv_dz": (st, v, i, v, i, i, i, i),
+        "conv_bias_grad": (st, v, i, i, i, i, v, i, i),
+        "pool_fwd": (st, i, v, i, v, i, vi, i) + (i,) * 10,
+        "pool_bwd": (st, i, v, i, v, i, vi, i) + (i,) * 10,
+        "copy_block": (st, v, i, v, i, i),
     }
 
 
@@ -88,13 +106,122 @@ def _dev(a: np.ndarray):
 
 
 def _layer_table(layi: np.ndarray) -> np.ndarray:
-    """int64 (L, 4): W offset, W size, b offset, b size of every layer (the norms kernel)."""
+    """int64 (L, 4): W offset, W size, b offset, b size of every row (the norms kernel; pool
+    and flatten rows hold no parameters)."""
     L = layi.shape[0] - 1
     lw = np.zeros((L, 4), dtype=np.int64)
     for l in range(L):
         r = layi[l + 1]
-        lw[l] = (r[WOFF], r[FAN_IN] * r[UNITS], r[BOFF], r[UNITS])
+        if r[KIND] == DENSE:
+            lw[l] = (r[WOFF], r[FAN_IN] * r[UNITS], r[BOFF], r[UNITS])
+        elif r[KIND] == CONV2D:
+            lw[l] = (r[WOFF], r[C_OUT] * r[FAN_IN], r[BOFF], r[C_OUT])
     return lw
+
+
+def _geometry(r: np.ndarray, n: int) -> tuple[int, ...]:
+    """(n, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo) of a conv or pool row for n images."""
+    return (n,) + tuple(int(r[c]) for c in (C_IN, H_IN, W_IN, KH, KW, SH, SW, PH, PW, H_OUT,
+                                            W_OUT))
+
+
+class _Rows:
+    """The launches of the forward and backward pass over every row, for one network and
+    dtype (shared by training and prediction)."""
+
+    def __init__(self, layi: np.ndarray, layf: np.ndarray, dtype: np.dtype) -> None:
+        self.layi, self.layf, self.L = layi, layf, layi.shape[0] - 1
+        self.mm, self.mm_tn, self.mm_nt_act, self.mm_nt = products(dtype)
+        self.zero = np.dtype(dtype).type(0.0)
+        self.layered = bool(np.any(layi[1:, KIND] != DENSE))
+
+    def forward(self, st, WS, P, offs, ZO, n, training, U, p0, XS, IS, soffs) -> None:
+        """Rows 1..L of n samples already in WS's block 0 (A region at 0, Z region at ZO)."""
+        layi, layf, L, tpb = self.layi, self.layf, self.L, K.TPB
+        for rr in range(1, L + 1):
+            r = layi[rr]
+            kind, units = int(r[KIND]), int(r[UNITS])
+            ai, ao = int(offs[rr - 1]), int(offs[rr])
+            zo = ZO + ao
+            if kind == DENSE:
+                grid, block = K.tiles(n, units)
+                self.mm[grid, block](st, WS, ai, P, int(r[WOFF]), P, int(r[BOFF]), int(r[HASB]),
+                                     WS, zo, n, int(r[FAN_IN]), units)
+            elif kind == CONV2D:
+                geo = _geometry(r, n)
+                F, Kt = int(r[C_OUT]), int(r[FAN_IN])
+                NP = n * int(r[H_OUT]) * int(r[W_OUT])
+                xo, to = int(soffs[rr, 0]), int(soffs[L + 1, 0])
+                CL.im2col[K.blocks(Kt * NP), tpb](st, WS, ai, XS, xo, *geo)
+                grid, block = K.tiles(F, NP)
+                self.mm[grid, block](st, P, int(r[WOFF]), XS, xo, P, 0, 0, XS, to, F, Kt, NP)
+                CL.conv_out[K.blocks(n * units), tpb](st, XS, to, P, int(r[BOFF]), int(r[HASB]),
+                                                      WS, zo, n, F, NP // n)
+            elif kind == MAXPOOL2D or kind == AVGPOOL2D:
+                geo = _geometry(r, n)
+                CL.pool_fwd[K.blocks(n * units), tpb](st, kind, WS, ai, WS, zo, IS,
+                                                      int(soffs[rr, 1]), *geo[:8], *geo[10:])
+            else:  # flatten: the block already is the flat image
+                CL.copy_block[K.blocks(n * units), tpb](st, WS, ai, WS, zo, n * units)
+            code = int(r[ACT])
+            rate = layf[rr, DROP] if (training and rr < L) else self.zero
+            K.act_fwd[K.blocks(n if code == SOFTMAX else n * units), tpb](
+                st, code, layf[rr, ALPHA], WS, zo, WS, ao, n, units, rate, U, p0, int(r[UCOL]))
+
+    def backward(self, st, WS, P, G, offs, ZO, DAO, DZO, n, U, p0, XS, IS, soffs,
+                 reg_code, reg) -> None:
+        """Rows L..1: dL/dW, dL/db into G; dL/da and dL/dz of the row below."""
+        layi, layf, L, tpb = self.layi, self.layf, self.L, K.TPB
+        for rr in range(L, 0, -1):
+            r = layi[rr]
+            kind, units = int(r[KIND]), int(r[UNITS])
+            dzo = DZO + int(offs[rr])
+            below = rr - 1
+            ol = int(offs[below])
+            w0 = int(r[WOFF])
+            fused_below = False
+            if kind == DENSE:
+                din = int(r[FAN_IN])
+                grid, block = K.tiles(din, units)
+                self.mm_tn[grid, block](st, WS, ol, WS, dzo, G, w0, n, din, units, reg_code, reg,
+                                        P)
+                K.bias_grad[K.blocks(units), tpb](st, WS, dzo, n, units, G, int(r[BOFF]),
+                                                  int(r[HASB]))
+                if below > 0:       # dL/da below and, in the same threads, its dL/dz
+                    grid, block = K.tiles(n, din)
+                    self.mm_nt_act[grid, block](
+                        st, WS, dzo, P, w0, WS, DAO + ol, n, units, din, int(layi[below, ACT]),
+                        layf[below, ALPHA], WS, ZO + ol, WS, ol, WS, DZO + ol,
+                        layf[below, DROP], U, p0, int(layi[below, UCOL]))
+                    fused_below = True
+            elif kind == CONV2D:
+                geo = _geometry(r, n)
+                F, Kt = int(r[C_OUT]), int(r[FAN_IN])
+                Pn = int(r[H_OUT]) * int(r[W_OUT])
+                NP = n * Pn
+                xo, to, do = int(soffs[rr, 0]), int(soffs[L + 1, 0]), int(soffs[L + 1, 1])
+                CL.conv_dz[K.blocks(n * units), tpb](st, WS, dzo, XS, to, n, F, Pn)
+                CL.conv_bias_grad[K.blocks(F), tpb](st, WS, dzo, n, F, Pn, G, int(r[BOFF]),
+                                                    int(r[HASB]))
+                grid, block = K.tiles(F, Kt)
+                self.mm_nt[grid, block](st, XS, to, XS, xo, G, w0, F, NP, Kt, reg_code, reg, P)
+                if below > 0:
+                    grid, block = K.tiles(Kt, NP)
+                    self.mm_tn[grid, block](st, P, w0, XS, to, XS, do, F, Kt, NP, 0, reg, P)
+                    CL.col2im[K.blocks(n * int(layi[below, UNITS])), tpb](st, XS, do, WS,
+                                                                         DAO + ol, *geo)
+            elif below > 0 and (kind == MAXPOOL2D or kind == AVGPOOL2D):
+                geo = _geometry(r, n)
+                CL.pool_bwd[K.blocks(n * int(layi[below, UNITS])), tpb](
+                    st, kind, WS, dzo, WS, DAO + ol, IS, int(soffs[rr, 1]), *geo[:8], *geo[10:])
+            elif below > 0:  # flatten
+                CL.copy_block[K.blocks(n * units), tpb](st, WS, dzo, WS, DAO + ol, n * units)
+            if below > 0 and not fused_below:
+                m = int(layi[below, UNITS])
+                K.act_bwd[K.blocks(n * m), tpb](
+                    st, int(layi[below, ACT]), layf[below, ALPHA], WS, ZO + ol, WS, ol, WS,
+                    DAO + ol, WS, DZO + ol, n, m, layf[below, DROP], U, p0,
+                    int(layi[below, UCOL]))
 
 
 class DeviceTrainer:
@@ -121,7 +248,10 @@ class DeviceTrainer:
         self.dev = {k: _dev(v) for k, v in self.host.items()}
         self.lw = _dev(_layer_table(self.layi))
         self.status = cuda.to_device(np.zeros(3, dtype=np.int64))
-        self.mm, self.mm_tn, self.mm_nt_act = products(P.dtype)
+        self.rows = _Rows(self.layi, self.layf, P.dtype)
+        self.mm = self.rows.mm
+        self.XS = self.IS = self.soffs = None
+        self._scratch_rows = -1
         self.dirty: set[str] = set()
         self._plan_ref: np.ndarray | None = None
         self.order = self.U = None
@@ -164,6 +294,11 @@ class DeviceTrainer:
             self.rowloss = cuda.device_array(max(bmax, 1), dtype=np.float64)
         if self.rowloss.shape[0] < bmax:
             self.rowloss = cuda.device_array(bmax, dtype=np.float64)
+        if self.rows.layered and self._scratch_rows != bmax:   # conv / pool scratch
+            self.soffs, fsize, isize = scratch_offsets(self.layi, bmax)
+            self.XS = cuda.device_array(max(int(fsize), 1), dtype=self.dtype)
+            self.IS = cuda.device_array(max(int(isize), 1), dtype=np.int64)
+            self._scratch_rows = bmax
         if self._cap < count:
             self._cap = count
             self.loss_d = cuda.device_array(count, dtype=np.float64)
@@ -218,18 +353,7 @@ class DeviceTrainer:
         d0 = int(layi[0, UNITS])
         K.gather[K.blocks(n * d0), tpb](st, self.X, self.order, self.U, WS, p0, n, d0,
                                         layf[0, DROP], int(layi[0, UCOL]))
-        for l in range(L):
-            r = layi[l + 1]
-            din, dout = int(r[FAN_IN]), int(r[UNITS])
-            ai, ao = int(offs[l]), int(offs[l + 1])
-            grid, block = K.tiles(n, dout)
-            self.mm[grid, block](st, WS, ai, P, int(r[WOFF]), P, int(r[BOFF]), int(r[HASB]),
-                                 WS, ZO + ao, n, din, dout)
-            rate = layf[l + 1, DROP] if l < L - 1 else self.dtype.type(0.0)
-            code = int(r[ACT])
-            K.act_fwd[K.blocks(n if code == SOFTMAX else n * dout), tpb](
-                st, code, layf[l + 1, ALPHA], WS, ZO + ao, WS, ao, n, dout, rate, self.U, p0,
-                int(r[UCOL]))
+        self.rows.forward(st, WS, P, offs, ZO, n, True, self.U, p0, self.XS, self.IS, self.soffs)
         oL = int(offs[L])
         kout = int(layi[L, UNITS])
         loss_code, logits = int(cfg[CFG_LOSS]), bool(cfg[CFG_LOGITS])
@@ -244,23 +368,8 @@ class DeviceTrainer:
             K.act_bwd[K.blocks(n if code == SOFTMAX else n * kout), tpb](
                 st, code, layf[L, ALPHA], WS, ZO + oL, WS, oL, WS, DAO + oL, WS, DZO + oL, n,
                 kout, self.dtype.type(0.0), self.U, 0, 0)
-        reg_code, reg = int(cfg[CFG_REG]), hp[HP_REG]
-        for l in range(L - 1, -1, -1):
-            r = layi[l + 1]
-            din, dout = int(r[FAN_IN]), int(r[UNITS])
-            w0 = int(r[WOFF])
-            dzo = DZO + int(offs[l + 1])
-            grid, block = K.tiles(din, dout)
-            self.mm_tn[grid, block](st, WS, int(offs[l]), WS, dzo, G, w0, n, din, dout,
-                                    reg_code, reg, P)
-            K.bias_grad[K.blocks(dout), tpb](st, WS, dzo, n, dout, G, int(r[BOFF]), int(r[HASB]))
-            if l > 0:
-                ol = int(offs[l])
-                grid, block = K.tiles(n, din)
-                self.mm_nt_act[grid, block](
-                    st, WS, dzo, P, w0, WS, DAO + ol, n, dout, din, int(layi[l, ACT]),
-                    layf[l, ALPHA], WS, ZO + ol, WS, ol, WS, DZO + ol, layf[l, DROP], self.U, p0,
-                    int(layi[l, UCOL]))
+        self.rows.backward(st, WS, P, G, offs, ZO, DAO, DZO, n, self.U, p0, self.XS, self.IS,
+                           self.soffs, int(cfg[CFG_REG]), hp[HP_REG])
         K.grad_norms[L, tpb](st, G, self.lw, self.gn_d, k)
         K.check_grads[1, 1](st, self.gn_d, k, L)
         if apply:
@@ -284,8 +393,7 @@ class DeviceTrainer:
         X = self._host_x.get(id(x))
         if X is None:
             X = _dev(np.ascontiguousarray(x, dtype=self.dtype))
-        return _predict_device(X, x.shape[0], self.dev["P"], self.layi, self.layf,
-                               self.mm, self.dtype)
+        return _predict_device(X, x.shape[0], self.dev["P"], self.rows, self.dtype)
 
 
 def _launch_update(status, code: int, hp: np.ndarray, t: int, P, G, S1, S2) -> None:
@@ -304,29 +412,26 @@ def _launch_update(status, code: int, hp: np.ndarray, t: int, P, G, S1, S2) -> N
                                      step, ic2, dt(ADAM_FLUSH))
 
 
-def _predict_device(X, N: int, P, layi: np.ndarray, layf: np.ndarray, mm, dtype) -> np.ndarray:
-    L = layi.shape[0] - 1
+def _predict_device(X, N: int, P, rows: _Rows, dtype) -> np.ndarray:
+    """Eval-mode outputs of the N rows of the device array X with the device's P."""
+    layi, L = rows.layi, rows.L
     d0, kout = int(layi[0, UNITS]), int(layi[L, UNITS])
     out = cuda.device_array((max(N, 1), kout), dtype=dtype)
-    bmax = max(1, min(N, PREDICT_ROWS))
+    bmax = max(1, min(N, PREDICT_ROWS if not rows.layered else PREDICT_ROWS_LAYERED))
     offs, region = region_offsets(layi, bmax)
-    WS = cuda.device_array(2 * int(region), dtype=dtype)
+    region = int(region)
+    WS = cuda.device_array(2 * region, dtype=dtype)
+    XS = IS = soffs = None
+    if rows.layered:
+        soffs, fsize, isize = scratch_offsets(layi, bmax)
+        XS = cuda.device_array(max(int(fsize), 1), dtype=dtype)
+        IS = cuda.device_array(max(int(isize), 1), dtype=np.int64)
     st = cuda.to_device(np.zeros(3, dtype=np.int64))
     U = cuda.to_device(np.zeros((1, 1), dtype=dtype))
-    zero = np.dtype(dtype).type(0.0)
     for p0 in range(0, N, bmax):
         n = min(bmax, N - p0)
         K.copy_rows[K.blocks(n * d0), K.TPB](X, p0, n, d0, WS, 0)
-        for l in range(L):
-            r = layi[l + 1]
-            dout = int(r[UNITS])
-            ao = int(offs[l + 1])
-            grid, block = K.tiles(n, dout)
-            mm[grid, block](st, WS, int(offs[l]), P, int(r[WOFF]), P, int(r[BOFF]),
-                            int(r[HASB]), WS, int(region) + ao, n, int(r[FAN_IN]), dout)
-            code = int(r[ACT])
-            K.act_fwd[K.blocks(n if code == SOFTMAX else n * dout), K.TPB](
-                st, code, layf[l + 1, ALPHA], WS, int(region) + ao, WS, ao, n, dout, zero, U, 0, 0)
+        rows.forward(st, WS, P, offs, region, n, False, U, 0, XS, IS, soffs)
         K.copy_out[K.blocks(n * kout), K.TPB](WS, int(offs[L]), n, kout, out, p0)
     return out.copy_to_host()[:N]
 
@@ -352,9 +457,22 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, o
 def predict(X, P, layi, layf, offs, bmax, out) -> None:
     """`cpu.predict` with the same arguments (offs and bmax are the host's; the device uses
     its own row blocks)."""
-    layf = np.asarray(layf, dtype=P.dtype)
+    rows = _Rows(np.asarray(layi, dtype=np.int64), np.asarray(layf, dtype=P.dtype), P.dtype)
     out[:] = _predict_device(_dev(np.ascontiguousarray(X, dtype=P.dtype)), X.shape[0], _dev(P),
-                             np.asarray(layi), layf, products(P.dtype)[0], P.dtype)
+                             rows, P.dtype)
+
+
+def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                          out_gn, XS, soffs, IS) -> int:
+    """`cpu_layers.train_batches_layered` with the same arguments (the device keeps its own
+    scratch; XS, soffs and IS are the host's and stay untouched)."""
+    return train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                         out_gn)
+
+
+def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS) -> None:
+    """`cpu_layers.predict_layered` with the same arguments (the device's own scratch)."""
+    predict(X, P, layi, layf, offs, bmax, out)
 
 
 def optimizer_update(code, hp, t, P, G, S1, S2) -> int:

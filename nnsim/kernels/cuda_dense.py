@@ -331,7 +331,7 @@ def loss_reduce(status, rowloss, n, norm, out_loss, b, last_layer):
 # TILE-wide slice at a time through shared memory (the tiles are padded by one column so that a
 # warp reading a tile's column hits 32 different banks).
 def products(dt, tile: int):
-    """The three products for parameters of numba type `dt` over `tile` × `tile` blocks
+    """The products for parameters of numba type `dt` over `tile` × `tile` blocks
     (shared arrays need their dtype and shape as compile-time constants: closure values)."""
     T = int(tile)
     T1 = T + 1
@@ -431,7 +431,41 @@ def products(dt, tile: int):
                 u = U[p0 + i, ucol + p]
             DZ[dzo + e] = _dact(code, alpha, Z, Z[zo + e], A[ao + e], acc, mask_rate, u)
 
-    return mm, mm_tn, mm_nt_act
+    @cuda.jit
+    def mm_nt(status, D, do, W, wo, out, oo, n, m, k, reg_code, reg, P):
+        """out[n×k] = D[n×m] · W[k×m]ᵀ plus the weight penalty's gradient of the weights P[oo:]
+        (a conv row's dL/dW = dL/dz · colsTᵀ)."""
+        if status[0] != 0:
+            return
+        td = cuda.shared.array((T, T1), dt)
+        tw = cuda.shared.array((T, T1), dt)
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        i = cuda.blockIdx.y * T + ty
+        p = cuda.blockIdx.x * T + tx
+        pb = cuda.blockIdx.x * T
+        zero = out.dtype.type(0.0)
+        acc = zero
+        for t0 in range(0, m, T):
+            c = t0 + tx
+            td[ty, tx] = D[do + i * m + c] if (i < n and c < m) else zero
+            r = pb + ty
+            tw[ty, tx] = W[wo + r * m + c] if (r < k and c < m) else zero
+            cuda.syncthreads()
+            for q in range(min(T, m - t0)):
+                acc += td[ty, q] * tw[tx, q]
+            cuda.syncthreads()
+        if i < n and p < k:
+            o = oo + i * k + p
+            if reg_code == REG_L1:
+                w = P[o]
+                out[o] = acc + reg * (1.0 if w > 0 else (-1.0 if w < 0 else 0.0))
+            elif reg_code == REG_L2:
+                out[o] = acc + reg * P[o]
+            else:
+                out[o] = acc
+
+    return mm, mm_tn, mm_nt_act, mm_nt
 
 
 # -- gradients of the bias, norms, checks --------------------------------------------------------

@@ -163,6 +163,7 @@ def test_bias_gradient_and_norms(dt, rng):
     np.testing.assert_array_equal(cuda.bias_grad(d, hasb=False), np.zeros(5, dtype=dt))
     layi = np.zeros((3, cat.LAYI_COLS), dtype=np.int64)
     layi[:, cat.UNITS] = (3, 4, 2)
+    layi[1:, cat.KIND] = cat.DENSE
     layi[1, [cat.FAN_IN, cat.WOFF, cat.BOFF]] = (3, 0, 12)
     layi[2, [cat.FAN_IN, cat.WOFF, cat.BOFF]] = (4, 16, 24)
     G = rng.normal(size=26).astype(dt)

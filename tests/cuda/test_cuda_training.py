@@ -150,9 +150,13 @@ def test_divergence_is_found_at_the_same_step():
 
 
 def test_every_launch_uses_the_compiled_signatures(monkeypatch):
-    """The argument types of every launch (training with dropout, prediction, the stepper's
-    update) are exactly `cuda.signatures`, which tests/test_cuda_ptx.py compiles to PTX."""
+    """The argument types of every launch (a dense run with dropout, prediction and the
+    stepper's update; CNN runs with a conv row above another row, max and average pooling)
+    are exactly `cuda.signatures`, which tests/test_cuda_ptx.py compiles to PTX; and every
+    kernel of the table is launched."""
     from numba.cuda.simulator import kernel as sim
+
+    from nnsim.engine import AvgPool2D, Conv2D, Flatten, MaxPool2D
     seen: dict[str, set] = {}
     call = sim.FakeCUDAKernel.__call__
 
@@ -162,6 +166,8 @@ def test_every_launch_uses_the_compiled_signatures(monkeypatch):
         return call(self, *args)
 
     monkeypatch.setattr(sim.FakeCUDAKernel, "__call__", record)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(5, 16)), rng.integers(0, 3, 5)
     for dtype in ("float32", "float64"):
         seen.clear()
         _, b = _pair(dtype)
@@ -169,10 +175,17 @@ def test_every_launch_uses_the_compiled_signatures(monkeypatch):
         b.predict(np.zeros((3, 2)))
         for _ in b.walk_step():
             pass
+        for layers in ([MaxPool2D(1), Conv2D(2, kernel_size=2), Flatten(), Dense(3, "softmax")],
+                       [Conv2D(1, kernel_size=3, padding="same"), AvgPool2D(2), Flatten(),
+                        Dense(3, "softmax")]):
+            net = Network(16, layers, dtype=dtype, input_shape=(1, 4, 4))
+            tr = Trainer(net, x, y, loss="sparse_categorical_crossentropy", batch_size=5,
+                         backend="cuda")
+            tr.play(1)
         table = cuda.signatures(np.dtype(dtype))
         for name, sigs in seen.items():
             assert sigs == {table[name]}, name
-        assert set(seen) == set(table) - {"act_bwd"}   # fused output: no separate act_bwd
+        assert set(seen) == set(table)
 
 
 def test_the_launches_run_several_blocks_with_a_partial_last_one():
