@@ -172,3 +172,16 @@ def test_signal_ends_the_app_and_restores_the_terminal(tmp_path, sig, code):
     assert b"\x1b[?1000l" in tail and b"\x1b[?1003l" in tail, tail   # mouse tracking off
     assert tail.rfind(b"\x1b[?1049l") > tail.rfind(b"\x1b[?1049h")
     assert b"Traceback" not in out
+
+
+def test_gallery_preview_of_every_builtin_lesson():
+    """Found by the random keys: a conv lesson's preview raised (the network line knew only
+    dense and dropout layers)."""
+    from nnsim.tui.screens.gallery import load_entry, preview_text
+    from nnsim.tui.session import builtin_lessons
+
+    lessons = builtin_lessons()
+    assert lessons
+    for path in lessons:
+        text = preview_text(load_entry(path, builtin=True)).plain
+        assert "Network" in text or "(broken)" in text or "circuit" in text.lower(), path

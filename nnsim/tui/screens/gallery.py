@@ -46,14 +46,24 @@ def load_entry(path: Path | None, builtin: bool = False) -> Entry:
         return Entry(f"{path.name} (broken)", path, None, err, builtin)
 
 
+def _pair(size: int | list[int]) -> str:
+    return "×".join(map(str, size)) if isinstance(size, list) else f"{size}×{size}"
+
+
 def network_line(s: Scenario) -> str:
-    """"inputs → 4 tanh → 2 tanh → 1 tanh"."""
+    """"inputs → 4 tanh → 2 tanh → 1 tanh" (and "conv 6 5×5 relu", "maxpool 2×2", "flatten")."""
     parts = ["inputs"]
     for layer in s.layers:
         if isinstance(layer, DenseLayer):
             parts.append(f"{layer.units} {layer.activation}")
-        else:
+        elif layer.type == "dropout":
             parts.append(f"dropout {layer.rate:g}")
+        elif layer.type == "conv2d":
+            parts.append(f"conv {layer.filters} {_pair(layer.kernel_size)} {layer.activation}")
+        elif layer.type in ("maxpool2d", "avgpool2d"):
+            parts.append(f"{layer.type.removesuffix('2d')} {_pair(layer.pool_size)}")
+        else:
+            parts.append(layer.type)
     return " → ".join(parts)
 
 
