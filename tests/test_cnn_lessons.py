@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from nnsim.engine import Conv2D, Dense, Flatten, Network
 from nnsim.kernels import reference

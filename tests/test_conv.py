@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from nnsim.engine import (AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer)
+from nnsim.engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
 from nnsim.engine.checkpoint import load_checkpoint, save_checkpoint
 from nnsim.engine.gradcheck import gradient_check
 from nnsim.engine.shapes import ShapeError

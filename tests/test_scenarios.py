@@ -144,7 +144,8 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
     ],
     "layer_structure.toml": [
         ("layers[0].alpha", "alpha applies only to leaky_relu and elu", 11),
-        ("layers[1].type", "unknown layer type; did you mean 'conv2d'? valid types: dense, dropout, conv2d", 14),
+        ("layers[1].type",
+         "unknown layer type; did you mean 'conv2d'? valid types: dense, dropout, conv2d", 14),
         ("layers[2].type", "a dropout layer cannot be the last layer", 18),
     ],
     "too_big.toml": [("layers[1].units", "the limit is 5,000,000 (memory)", 12)],

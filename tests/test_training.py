@@ -234,7 +234,8 @@ def test_history_records_everything_per_epoch() -> None:
     assert rec.epoch == 1 and rec.batches == 25 and rec.seconds > 0
     assert len(rec.grad_norms) == 3 and all(g > 0 for g in rec.grad_norms)
     assert len(rec.weight_norms) == 3 and rec.learning_rate == pytest.approx(0.03)
-    assert tr.history.batch_epoch.tolist() == [1] * 25 and tr.history.batch_index.tolist() == list(range(1, 26))
+    assert tr.history.batch_epoch.tolist() == [1] * 25
+    assert tr.history.batch_index.tolist() == list(range(1, 26))
     pred = tr.predict(tr.x_test)
     assert rec.test_loss == pytest.approx(np.mean((pred[:, 0] - tr.y_test[:, 0]) ** 2), rel=1e-5)
 

@@ -24,7 +24,7 @@ from nnsim.tui.widgets import (
     grid_points,
     sample_activations,
 )
-from nnsim.tui.widgets._common import num, parse_num
+from nnsim.tui.widgets._common import parse_num
 
 SIZE = (100, 30)
 NUMBER = r"(−?\d+\.\d+(?:e[−+]\d+)?)"
