@@ -36,12 +36,12 @@ class LayerTrace:
     update_W: np.ndarray | None = None  # change applied to W by the optimizer
     update_b: np.ndarray | None = None
     alpha: float = 0.0             # the activation's α (leaky relu, elu)
-    fz: np.ndarray | None = None   # f(z) before this layer's dropout (equals a without dropout)
+    fz: np.ndarray | None = None   # f(z) before this layer's dropout (None without dropout: a)
     drop_rate: float = 0.0         # dropout rate on this layer's output (0: no dropout)
-    keep: np.ndarray | None = None  # 1.0 where a unit was kept, 0.0 where dropped (None: no dropout)
-    #: the optimizer's state for W and b at the update phase, by name: for momentum/nesterov
-    #: "v_before", "v"; adagrad/rmsprop "c_before", "c"; adam "m_before", "v_before", "m", "v",
-    #: "m_hat", "v_hat" (empty for sgd, or before the update).
+    keep: np.ndarray | None = None  # True where a unit was kept, False where dropped (None: no dropout)
+    #: the optimizer's state for W and b at the update phase, by name, in the parameters' dtype:
+    #: for momentum/nesterov "v_before", "v"; adagrad/rmsprop "c_before", "c"; adam "m_before",
+    #: "v_before", "m", "v" (m̂ and v̂: `StepTrace.adam_hats`); empty for sgd or before the update.
     state_W: dict[str, np.ndarray] = field(default_factory=dict)
     state_b: dict[str, np.ndarray] = field(default_factory=dict)
     kind: str = "dense"            # "dense", "conv2d", "maxpool2d", "avgpool2d", "flatten"
@@ -86,6 +86,12 @@ class StepTrace:
     def per_sample(self, share: np.ndarray | float) -> np.ndarray | float:
         """A sample's share of a batch gradient (a row of dA or dZ) as its own dℓᵢ/d(·)."""
         return share * self.divisor
+
+    def adam_hats(self, m: np.ndarray | float, v: np.ndarray | float) -> tuple:
+        """Adam's bias-corrected moments after this step: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)."""
+        t = self.optimizer_t
+        b1, b2 = self.optimizer_options.get("beta1", 0.9), self.optimizer_options.get("beta2", 0.999)
+        return (np.float64(m) / (1.0 - b1 ** t), np.float64(v) / (1.0 - b2 ** t))
 
 
 @dataclass

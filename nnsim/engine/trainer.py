@@ -620,7 +620,7 @@ class Trainer:
             if rate <= 0.0 or not U.size:
                 return 0.0, None
             c = int(net.layi[row, lay.UCOL])
-            return rate, (U[p0:p0 + n, c:c + units] >= rate).astype(np.float64)
+            return rate, U[p0:p0 + n, c:c + units] >= rate
 
         tr.input_drop_rate, tr.input_keep = kept(0, net.input_dim)
         tensors = {(sl.layer, sl.key): sl for sl in net.param_slices()}
@@ -642,7 +642,7 @@ class Trainer:
             lt.kind, lt.in_shape, lt.out_shape = layer.kind, shapes.input, shapes.output
             lt.window, lt.stride, lt.padding = shapes.window, shapes.stride, shapes.padding
             rate, keep = kept(l + 1, u) if l < L - 1 else (0.0, None)
-            lt.fz = lt.a.copy()
+            lt.fz = None              # set below where dropout makes it differ from a
             if keep is not None:      # f(z) before dropout: a/scale where kept, f(z) where dropped
                 lt.drop_rate, lt.keep = rate, keep
                 fz = activations.get(layer.activation).fn(lt.z.astype(np.float64), lt.alpha)
@@ -663,8 +663,8 @@ class Trainer:
         `LayerTrace.state_W`)."""
         opt = self.optimizer
 
-        def part(v: np.ndarray) -> np.ndarray:
-            return v[sl.start:sl.stop].reshape(sl.shape).astype(np.float64)
+        def part(v: np.ndarray) -> np.ndarray:      # in the parameters' dtype: traces are kept
+            return v[sl.start:sl.stop].reshape(sl.shape).copy()      # for the history, keep them small
 
         code = opt.code
         if code in (lay.MOMENTUM, lay.NESTEROV):
@@ -672,10 +672,8 @@ class Trainer:
         if code in (lay.ADAGRAD, lay.RMSPROP):
             return {"c_before": part(s1_before), "c": part(opt.s1)}
         if code == lay.ADAM:
-            b1, b2, t = opt.options["beta1"], opt.options["beta2"], opt.t
-            m, v = part(opt.s1), part(opt.s2)
-            return {"m_before": part(s1_before), "v_before": part(s2_before), "m": m, "v": v,
-                    "m_hat": m / (1.0 - b1 ** t), "v_hat": v / (1.0 - b2 ** t)}
+            return {"m_before": part(s1_before), "v_before": part(s2_before), "m": part(opt.s1),
+                    "v": part(opt.s2)}
         return {}
 
     # -- divergence ------------------------------------------------------------------------

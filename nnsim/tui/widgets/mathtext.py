@@ -420,7 +420,8 @@ def update_lines(tr: StepTrace, lt: LayerTrace, key: str, idx: tuple[int, ...], 
                        -S(eta, e) * S(g, e) / (math.sqrt(S(c, e)) + S(eps, e))), step))
     elif opt == "adam" and "m" in state:
         b1, b2, eps, t = o.get("beta1", 0.9), o.get("beta2", 0.999), o.get("epsilon", 1e-7), tr.optimizer_t
-        m, v, mh, vh, mb, vb = (state[k] for k in ("m", "v", "m_hat", "v_hat", "m_before", "v_before"))
+        m, v, mb, vb = (state[k] for k in ("m", "v", "m_before", "v_before"))
+        mh, vh = (float(x) for x in tr.adam_hats(m, v))
         lines.append("m ← β₁·m + (1 − β₁)·g = " + written(
             lambda e: (f"{fmt(b1, e)} × {term(mb, e)} + {fmt(1 - b1, e)} × {term(g, e)}",
                        S(b1, e) * S(mb, e) + S(1 - b1, e) * S(g, e)), m))

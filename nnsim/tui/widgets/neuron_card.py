@@ -108,9 +108,13 @@ def neuron_card_text(net: Network, layer: int, unit: int, trace: StepTrace | Non
         cols.append(("dL/dwᵢ", lt.dW[:, unit].astype(np.float64)))
         if lt.update_W is not None:
             cols.append(("Δwᵢ", lt.update_W[:, unit].astype(np.float64)))
-            for key, label in (("v", "vᵢ"), ("c", "cᵢ"), ("m_hat", "m̂ᵢ"), ("v_hat", "v̂ᵢ")):
-                if key in lt.state_W and not (key == "v" and "m_hat" in lt.state_W):
-                    cols.append((label, lt.state_W[key][:, unit]))
+            st = lt.state_W
+            if "m" in st:                              # adam: the bias-corrected moments
+                mh, vh = trace.adam_hats(st["m"][:, unit], st["v"][:, unit])
+                cols += [("m̂ᵢ", mh), ("v̂ᵢ", vh)]
+            for key, label in (("v", "vᵢ"), ("c", "cᵢ")):
+                if key in st and "m" not in st:
+                    cols.append((label, st[key][:, unit].astype(np.float64)))
     source = "the data" if layer == 0 else net.dense_label(layer - 1)
     text.append(f"inputs ({len(xs)} from {source}; {MARK} the selected weight, w to move)\n", style=HEAD)
     _table(text, cols, len(xs), sel, width)
