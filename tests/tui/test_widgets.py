@@ -258,7 +258,7 @@ def test_boundary_view_half_blocks_with_two_colours_and_points() -> None:
         view.set_data(pts, np.array([0, 1]), np.array([[0.5, 0.5]]), np.array([1]), 2,
                       extent=(-1, 1, -1, 1))
         cols, rows = view.grid_shape()
-        assert (cols, rows) == (SIZE[0], SIZE[1] * 2)
+        assert (cols, rows) == (SIZE[0], (SIZE[1] - 1) * 2)    # the last row: the legend
         g = grid_points(view.extent, cols, rows)
         view.set_field((g[:, 0] > 0).astype(float).reshape(rows, cols))   # left 0, right 1
         await pilot.pause()
@@ -267,8 +267,9 @@ def test_boundary_view_half_blocks_with_two_colours_and_points() -> None:
         assert len(fgs) == 2
         left, right = sorted(fgs, key=lambda c: c[2])    # orange has less blue
         assert left[0] > left[2] and right[2] > right[0]
-        text = "\n".join(s.text for s in strips)
+        text = "\n".join(s.text for s in strips[:-1])
         assert text.count("●") == 2 and text.count("○") == 1
+        assert "● train ○ test" in strips[-1].text and "■ class 0" in strips[-1].text
         view.show_test = False
         await pilot.pause()
         assert "○" not in "\n".join(rendered(view))

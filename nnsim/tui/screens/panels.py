@@ -117,10 +117,11 @@ def _epoch_text(lab: Lab, frame: Frame) -> str:
     return f"epoch {frame.epoch + 1}/{end}"
 
 
-def _figures(text: Text, side: str, loss: float | None, metric: float | None, name: str) -> None:
+def _figures(text: Text, side: str, loss: float | None, metric: float | None, name: str,
+             sep: str = "  ") -> None:
     if loss is None:
         return
-    text.append(f"  {side} ", style="bold")
+    text.append(f"{sep}{side} ", style="bold")
     text.append(f"loss {num(loss)}")
     if metric is not None:
         text.append(f" acc {pct(metric)}" if name == "accuracy" else f" {name} {num(metric)}")
@@ -131,15 +132,16 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
     figures of the last epoch; then the mode, learning rate, speed, phase and goals (goals as
     bare ✓/✗ marks below 100 columns). Accuracies are percentages, as in the goals."""
     r = frame.record
+    sep = "  " if width >= 100 else " "      # 80 columns: the test figures still fit
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(_epoch_text(lab, frame), style="bold")
-    text.append(f"  batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
+    text.append(f"{sep}batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
     if r is not None:
-        _figures(text, "train", r.train_loss, r.train_metric, r.metric)
-        _figures(text, "test", r.test_loss, r.test_metric, r.metric)
+        _figures(text, "train", r.train_loss, r.train_metric, r.metric, sep)
+        _figures(text, "test", r.test_loss, r.test_metric, r.metric, sep)
     else:
-        text.append(f"  mini-batch loss {num(frame.loss)}")
-    text.append(f"  seen {frame.samples_seen:,}", style="dim")
+        text.append(f"{sep}mini-batch loss {num(frame.loss)}")
+    text.append(f"{sep}seen {frame.samples_seen:,}", style="dim")
     text.append("\n")
     if lab.cursor is not None:
         snap = lab.browsed
@@ -180,29 +182,28 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
 
 
 def diagnosis_text(err: DivergenceError, weights_max: float | None = None) -> Text:
-    """What went non-finite, where, and what to try: first reset (the weights are huge by
-    then, so a lower rate alone diverges again at once), then a lower learning rate.
+    """What went non-finite and where; then what to do, first (it must fit the five lines of
+    the notice at 80 columns): reset (the weights are huge by then, so a lower rate alone
+    diverges again at once), then a lower learning rate; then the details.
     `weights_max`: the largest |weight| now, when known."""
     text = Text()
     where = f"layer {err.layer}" if err.layer is not None else "the output"
-    text.append(f"Training diverged at step {err.step} (epoch {err.epoch + 1}, batch {err.batch + 1}): ",
-                style="bold red")
-    text.append(f"{err.quantity} in {where} became NaN/Inf. The largest gradient norm before it was "
-                f"{num(err.max_grad_norm)} at learning rate {num(err.learning_rate, trim=True)}.\n")
-    if getattr(err, "cause", "learning_rate") != "learning_rate":   # data, initialization, epsilon
+    text.append(f"Training diverged at step {err.step} (epoch {err.epoch + 1}, batch {err.batch + 1}): "
+                f"{err.quantity} in {where} became NaN/Inf.\n", style="bold red")
+    cause = getattr(err, "cause", "learning_rate")
+    if cause != "learning_rate":   # data, initialization, epsilon: the engine's own advice
         text.append("Training is paused. ", style="bold")
-        text.append(err.advice)
+        text.append(str(getattr(err, "advice", "")))
         return text
+    grown = (f" (they have grown to {num(weights_max)})"
+             if weights_max is not None and np.isfinite(weights_max) and weights_max > 1e3 else "")
+    text.append(f"Press r to reset the weights{grown}, then [ to lower the learning rate "
+                f"(now {num(err.learning_rate, trim=True)}), then space.\n", style="bold")
     applied = getattr(err, "applied", False)
-    text.append("Training is paused" + ("; the update was applied. " if applied else
-                                        " and the failing step was not applied. "), style="bold")
-    if weights_max is not None and np.isfinite(weights_max):
-        text.append(f"The weights have grown to {num(weights_max)}, so a lower rate alone diverges "
-                    "again. ")
-    text.append("Press r to reset the weights, then [ to lower the learning rate, then space.",
-                style="bold")
-    text.append(" Other fixes: another initializer (he_* for relu, glorot_* for tanh) in the model "
-                "panel, or a gentler activation.")
+    text.append(("The update was applied. " if applied else "The failing step was not applied. ")
+                + f"The largest gradient norm before it was {num(err.max_grad_norm)}. A lower rate "
+                "alone diverges again from these weights. Other fixes: another initializer "
+                "(he_* for relu, glorot_* for tanh) or a gentler activation.")
     return text
 
 

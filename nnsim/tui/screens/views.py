@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from textual.widget import Widget
 
-from nnsim.engine import History, Network, StepTrace
+from nnsim.engine import History, Network, StepTrace, activations as acts_registry
+from nnsim.numfmt import num
 
 from ..controller import Lab
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
@@ -20,6 +21,31 @@ from ..widgets import curve_points, grid_points, sample_activations
 
 #: Epochs drawn at most in the plots (the history is thinned beyond that).
 PLOT_EPOCHS = 300
+#: Pixels (columns, rows) of the per-unit maps over the input plane (2-D data).
+MAP_GRID = (16, 12)
+#: Activations whose neutral value is 0.5 (their maps are centred there).
+HALF_CENTRED = ("sigmoid", "softmax")
+
+
+def plane_extent(points: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """The data's bounds plus 10% (as the boundary view draws the plane)."""
+    allp = np.vstack([p.reshape(-1, 2) for p in points if p is not None and len(p)])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.1, 1e-3)
+    return float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])
+
+
+def unit_maps(net: Network, features: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]:
+    """Every unit's value over a grid of the input plane: [inputs, layer 1, …] each
+    (units, rows, cols), from `features` = the grid's points through the data's features."""
+    cols, rows = shape
+    a = np.asarray(features, dtype=np.float64)
+    out = [a.T.reshape(-1, rows, cols)]
+    for layer in net.dense:
+        z = a @ layer.params["W"].astype(np.float64) + layer.params["b"].astype(np.float64)
+        a = acts_registry.get(layer.activation).fn(z, float(layer.alpha or 0.0))
+        out.append(a.T.reshape(-1, rows, cols))
+    return out
 
 
 @dataclass
@@ -51,6 +77,7 @@ class Display:
         self.sel = Selection(sample=int(lab.scenario.view.sample or 0))
         self._plot_key: tuple[int, int] | None = None
         self._plot_history = History()
+        self._map_features: np.ndarray | None = None     # the map grid through the features
 
     # -- which state ---------------------------------------------------------------------------
     def net(self) -> Network:
@@ -60,8 +87,6 @@ class Display:
         snap = self.lab.browsed
         if snap is not None:
             return snap.trace
-        if self.lab.walking and self.lab.phase is not None:   # a step walked with f: its numbers
-            return self.lab.phase.trace
         return self.lab.last_trace
 
     def highlight(self) -> tuple[str, int] | None:
@@ -161,10 +186,16 @@ class Display:
         if trace is not None and len(trace.layers) != net.n_dense:
             trace = None
         view.set_network(net)
+        ds = self.lab.session.dataset
+        view.set_labels(ds.feature_names, ds.image_shape if ds.input_kind == "image" else None)
         try:
-            view.set_values(self.activations(net, trace), self.highlight())
+            acts = self.activations(net, trace)
+            view.set_values(acts, self.highlight())
         except ValueError:
+            acts = None
             view.set_values(None, self.highlight())
+        view.set_outputs(self.output_notes(acts[-1] if acts else None, trace))
+        view.set_maps(*self.maps(net))
         if self.sel.neuron is None or card is None:
             return
         layer, unit = self.sel.neuron
@@ -178,6 +209,58 @@ class Display:
             self.sel.weight %= int(net.dense[layer].params["W"].shape[0])
         card.show(net, layer, unit, trace, row, None if trace is not None else self.x_row(),
                   self.sel.weight)
+
+    def target(self, trace: StepTrace | None) -> np.ndarray:
+        """The shown sample's target: a class index, or the regression target(s)."""
+        ds = self.lab.session.dataset
+        if trace is not None:
+            index = int(trace.indices[min(self.sel.row, len(trace.indices) - 1)])
+        else:
+            index = self.sel.sample % ds.n_train
+        return np.asarray(ds.y_train[index]).reshape(-1)
+
+    def output_notes(self, out: np.ndarray | None, trace: StepTrace | None) -> list[str]:
+        """One note per output unit beside its cell (which shows the output itself): the
+        class it stands for, the probability when the cell holds a logit, and the target —
+        "y=+1", "y=0.40", "3 ◀y", "3 p=0.91 ◀y" — padded to one width."""
+        if out is None:
+            return []
+        ds, t = self.lab.session.dataset, self.lab.trainer
+        y = self.target(trace)
+        a = np.asarray(out, dtype=np.float64).reshape(1, -1)
+        logits = bool(t.from_logits)
+        if ds.task == "regression":
+            notes = [f"y={num(y[i], 3)}" if i < y.size else "" for i in range(a.shape[1])]
+        elif a.shape[1] == 1:
+            cls = int(y[0])
+            target = ("+1" if cls else "-1") if t.pm1 else str(cls)
+            p = _probabilities(a, self.lab)[0, 0]
+            notes = [(f"p={num(p, 2)} " if logits else "") + f"y={target}"]
+        else:
+            p = _probabilities(a, self.lab)[0]
+            names = [str(n) for n in (ds.class_names or [])]
+            if len(names) != a.shape[1] or max(len(n) for n in names) > 6:
+                names = [f"c{k}" for k in range(a.shape[1])]
+            cls = int(y[0])
+            notes = [names[k] + (f" p={num(p[k], 2)}" if logits else "")
+                     + (" ◀y" if k == cls else "") for k in range(a.shape[1])]
+        width = max(len(n) for n in notes)
+        if a.shape[1] > 1 and ds.task != "regression":
+            width = max(width, max(len(n) for n in notes if "◀" not in n) + 3)
+        return [n.ljust(width) for n in notes]
+
+    def maps(self, net: Network) -> tuple[list[np.ndarray | None] | None, list[float]]:
+        """The per-unit maps of 2-D (plane) data, and each column's neutral value."""
+        ds = self.lab.session.dataset
+        if ds.input_kind != "plane" or ds.points_train is None:
+            return None, []
+        if self._map_features is None:
+            cols, rows = MAP_GRID
+            extent = plane_extent([ds.points_train, ds.points_test])
+            self._map_features = ds.transform(grid_points(extent, cols, rows))
+        maps = unit_maps(net, self._map_features, MAP_GRID)
+        centres = [0.0] + [0.5 if d.activation in HALF_CENTRED else 0.0 for d in net.dense]
+        return maps, centres
 
     def draw_stepper(self, panel: StepperPanel) -> None:
         lab = self.lab
@@ -194,6 +277,7 @@ class Display:
         if ds.points_train is None:
             return
         k = int(ds.n_classes or 2)
+        view.class_names = [str(n) for n in ds.class_names] if ds.class_names else None
         view.set_data(ds.points_train, ds.y_train, ds.points_test, ds.y_test, n_classes=k)
 
     def draw_boundary(self, view: BoundaryView) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.segment import Segment
+from rich.color import Color
 from rich.style import Style
 from textual import events
 from textual.geometry import Size
@@ -24,6 +25,10 @@ Extent = tuple[float, float, float, float]
 FIELD_MID: RGB = (232, 234, 235)   # an undecided field (the Playground's light grey)
 FIELD_STRENGTH = 0.8               # full confidence stops short of the point colours
 BINARY_LEVELS = 32                 # binary field: shades per side
+#: Points are their class colour this much darker: a contrast of at least 3.5 : 1 against their
+#: own class's region at full confidence, for every colour of the palette.
+POINT_DARKEN = 0.6
+LEGEND_BG: RGB = (30, 30, 30)
 
 
 def grid_points(extent: Extent, cols: int, rows: int) -> np.ndarray:
@@ -87,6 +92,8 @@ class BoundaryView(Widget):
         self.extent: Extent = (-1.0, 1.0, -1.0, 1.0)
         self._train: tuple[np.ndarray, np.ndarray] | None = None
         self._test: tuple[np.ndarray, np.ndarray] | None = None
+        self.class_names: list[str] | None = None
+        """Names shown in the legend row (class colours); None: "class 0", "class 1", …"""
 
     # -- public API ------------------------------------------------------------------------
     def set_data(self, points_train: np.ndarray, y_train: np.ndarray,
@@ -138,9 +145,14 @@ class BoundaryView(Widget):
         self._field = values
         self._invalidate()
 
+    def legend_rows(self, height: int | None = None) -> int:
+        """1 when the bottom row holds the legend (tall enough, data set), else 0."""
+        h = self.size.height if height is None else height
+        return 1 if h >= 6 and self._train is not None else 0
+
     def grid_shape(self) -> tuple[int, int]:
-        """(cols, pixel rows) = (width, 2 × height) of the content area."""
-        return self.size.width, self.size.height * 2
+        """(cols, pixel rows) of the field: (width, 2 × the rows above the legend)."""
+        return self.size.width, (self.size.height - self.legend_rows()) * 2
 
     def watch_discretize(self) -> None:
         self._invalidate()
@@ -202,7 +214,24 @@ class BoundaryView(Widget):
             base = PALETTE[int(y[0]) % len(PALETTE)]
         else:
             base = BLUE if y[0] > (0.0 if self._signed else 0.5) else ORANGE
-        return mix(base, (0, 0, 0), 0.25)
+        return mix(base, (0, 0, 0), POINT_DARKEN)
+
+    def legend_parts(self) -> list[tuple[str, Style]]:
+        """The legend row: "● train ○ test", then a swatch per class (or the two sides)."""
+        grey = self._styles.get((200, 200, 200), LEGEND_BG)
+        parts = [(" ● train ○ test " if self.show_test else " ● train ", grey)]
+        k = self._n_classes
+        names = self.class_names or [f"class {i}" for i in range(k)]
+        if k <= 2:
+            sides = [(ORANGE, names[0] if names else "−"), (BLUE, names[1] if len(names) > 1 else "+")]
+        else:
+            sides = [(PALETTE[i % len(PALETTE)], names[i] if i < len(names) else str(i))
+                     for i in range(k)]
+        for rgb, name in sides:
+            parts.append((" ■", self._styles.get(rgb, LEGEND_BG, bold=True)))
+            parts.append((f" {name}", grey))
+        parts.append((" ", grey))
+        return parts
 
     def _overlay(self, cols: int, rows: int) -> dict[tuple[int, int], tuple[str, RGB]]:
         """(text row, col) → (glyph, colour): test points first, train points on top."""
@@ -223,6 +252,8 @@ class BoundaryView(Widget):
     def _build(self, W: int, H: int) -> list[Strip]:
         if W <= 0 or H <= 0:
             return []
+        legend_rows = self.legend_rows(H)
+        H -= legend_rows
         rgb = self.field_rgb(W, 2 * H)
         overlay = self._overlay(W, H)
         strips = []
@@ -258,6 +289,9 @@ class BoundaryView(Widget):
             if run_len:
                 segs.append(self._run(run_key, run_len))
             strips.append(Strip(segs, W))
+        if legend_rows:                                # the legend row under the field
+            legend = Strip([Segment(t, st) for t, st in self.legend_parts()])
+            strips.append(legend.crop(0, W).extend_cell_length(W, Style(bgcolor=Color.from_rgb(*LEGEND_BG))))
         return strips
 
     def _run(self, key: tuple | None, n: int) -> Segment:
