@@ -134,7 +134,7 @@ def probe_weights(trainer: Trainer, samples: int = 32, h: float = DEFAULT_H,
     out = []
     for sl in net.param_slices():
         g = analytic[sl.start:sl.stop].reshape(sl.shape)
-        if selected is not None and selected[0] == sl.layer:
+        if selected is not None and selected[0] == sl.layer and sl.key != "U":
             idx = (selected[1], selected[2]) if sl.key == "W" else (selected[2],)
             chosen = "selected"
         else:

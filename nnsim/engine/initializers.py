@@ -3,7 +3,8 @@
 Scales (fan_in = inputs to the layer, fan_out = its units):
 glorot/xavier: uniform ±√(6/(fan_in+fan_out)), normal std √(2/(fan_in+fan_out));
 he/kaiming: uniform ±√(6/fan_in), normal std √(2/fan_in); lecun: normal std 1/√fan_in;
-playground: uniform [−0.5, 0.5) (its biases start at 0.1). Zeros is allowed on purpose:
+playground: uniform [−0.5, 0.5) (its biases start at 0.1); orthogonal: a random matrix with
+orthonormal rows or columns (QR of a normal draw, as Keras; recurrent layers' U). Zeros is allowed on purpose:
 it is a lesson (hidden units that start equal stay equal).
 """
 
@@ -82,11 +83,26 @@ def playground(rng: np.random.Generator, shape: tuple[int, ...], **_: float) -> 
     return rng.uniform(-0.5, 0.5, size=shape)
 
 
+def orthogonal(rng: np.random.Generator, shape: tuple[int, ...], gain: float = 1.0,
+               **_: float) -> np.ndarray:
+    """Orthonormal rows (or columns, whichever are fewer) times `gain`: Q of the QR
+    decomposition of a normal draw, its signs fixed by R's diagonal (Keras' Orthogonal). A
+    recurrent U (units × k·units) starts so: h·U neither shrinks nor grows h at the start."""
+    rows = shape[0] if len(shape) > 1 else 1
+    cols = int(np.prod(shape)) // rows
+    a = rng.normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return gain * q.reshape(shape)
+
+
 for _f, _al in [(zeros, ["zero"]), (ones, ["one"]), (constant, []), (uniform, ["random_uniform"]),
                 (normal, ["random_normal"]), (glorot_uniform, ["xavier_uniform", "glorot", "xavier"]),
                 (glorot_normal, ["xavier_normal"]), (he_uniform, ["kaiming_uniform"]),
                 (he_normal, ["kaiming_normal", "he", "kaiming"]), (lecun_normal, ["lecun"]),
-                (playground, [])]:
+                (playground, []), (orthogonal, [])]:
     INITIALIZERS.add(_f.__name__, _f, aliases=_al)
 
 #: Default bias for each weight initializer where it differs from zero.

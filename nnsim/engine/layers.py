@@ -2,8 +2,8 @@
 and hands each layer named views into them (`layer.params["W"]`, `layer.grads["W"]`).
 
 Dense and dropout layers of an all-dense network train in one fused kernel per chunk of
-mini-batches; conv2d, maxpool2d, avgpool2d and flatten layers send the network to the layered
-kernels (`kernels.cpu_layers`) behind the same backend interface.
+mini-batches; conv2d, maxpool2d, avgpool2d, flatten, simple_rnn and lstm layers send the network
+to the layered kernels (`kernels.cpu_layers`) behind the same backend interface.
 """
 
 from __future__ import annotations
@@ -256,3 +256,108 @@ class Flatten(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"type": "flatten"}
+
+
+# -- recurrent layers ----------------------------------------------------------------------------
+@dataclass
+class _Recurrent(Layer):
+    """A layer that reads a sequence (T steps of F features) one step at a time, feeding its
+    hidden state h back in. W (F × k·units) weighs the step's input, U (units × k·units) the
+    previous h, b (k·units) is the bias: Keras' kernel, recurrent_kernel and bias, PyTorch's
+    weight_ih and weight_hh transposed (and b_ih + b_hh). `return_sequences`: every step's h
+    goes on (T, units), else only the last step's (units,), as in Keras."""
+
+    units: int = 1
+    return_sequences: bool = False
+    init: str = "glorot_uniform"
+    recurrent_init: str = "orthogonal"
+    bias_init: str | float | None = None
+    use_bias: bool = True
+    init_options: dict[str, float] = field(default_factory=dict)
+
+    gates = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.units, bool) or not isinstance(self.units, (int, np.integer)) \
+                or self.units < 1:
+            raise ValueError(f"{self.kind} units must be an integer >= 1, got {self.units!r}")
+        self.units = int(self.units)
+        if not isinstance(self.return_sequences, (bool, np.bool_)):
+            raise ValueError(f"{self.kind} return_sequences must be true or false, got "
+                             f"{self.return_sequences!r}")
+        self.return_sequences = bool(self.return_sequences)
+        self.init = initializers.INITIALIZERS.canonical(self.init)
+        self.recurrent_init = initializers.INITIALIZERS.canonical(self.recurrent_init)
+        if isinstance(self.bias_init, str):
+            self.bias_init = initializers.INITIALIZERS.canonical(self.bias_init)
+
+    def initialize(self, rng: np.random.Generator, input_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """Fresh W (input features × k·units), U (units × k·units) and b (k·units)."""
+        k, H = self.gates, self.units
+        W = initializers.get(self.init)(rng, (int(input_shape[-1]), k * H), **self.init_options)
+        U = initializers.get(self.recurrent_init)(rng, (H, k * H), **self.init_options)
+        bi = 0.0 if self.bias_init is None else self.bias_init
+        if isinstance(bi, str):
+            b = initializers.get(bi)(rng, (k * H,), **self.init_options)
+        else:
+            b = np.full(k * H, float(bi))
+        if not self.use_bias:
+            b = np.zeros(k * H)
+        return {"W": W, "U": U, "b": b}
+
+    def param_count(self, features: int) -> int:
+        """k·(F·units + units·units + units): W, U and (if used) b."""
+        k, H = self.gates, self.units
+        return k * (features * H + H * H + (H if self.use_bias else 0))
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "units": self.units, "return_sequences": self.return_sequences,
+                "init": self.init, "recurrent_init": self.recurrent_init,
+                "bias_init": self.bias_init, "use_bias": self.use_bias}
+
+
+@dataclass
+class SimpleRNN(_Recurrent):
+    """h_t = f(x_t·W + h_{t−1}·U + b) from h₋₁ = 0; f is tanh unless `activation` says
+    otherwise (softmax is refused)."""
+
+    activation: str = "tanh"
+    alpha: float | None = None
+
+    kind = "simple_rnn"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.activation = activations.ACTIVATIONS.canonical(self.activation)
+        if self.activation == "softmax":
+            raise ValueError("softmax is only allowed on the (dense) output layer, not on "
+                             "simple_rnn")
+        if self.alpha is None:
+            self.alpha = activations.get(self.activation).default_alpha
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "activation": self.activation, "alpha": self.alpha}
+
+
+@dataclass
+class LSTM(_Recurrent):
+    """Long short-term memory: gates i, f, o = σ(·) and a candidate g = tanh(·), each from
+    x_t·W + h_{t−1}·U + b (blocks in that order: input, forget, cell, output); the cell keeps
+    c_t = f·c_{t−1} + i·g and the layer outputs h_t = o·tanh(c_t). `unit_forget_bias` starts
+    the forget gate's biases at 1 (as Keras), so the cell remembers from the first step."""
+
+    unit_forget_bias: bool = True
+
+    gates = 4
+    kind = "lstm"
+    activation = "tanh"   # the cell's (fixed); the gates use σ
+    alpha = 0.0
+
+    def initialize(self, rng: np.random.Generator, input_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        out = super().initialize(rng, input_shape)
+        if self.unit_forget_bias and self.use_bias:
+            out["b"][self.units:2 * self.units] = 1.0
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "unit_forget_bias": self.unit_forget_bias}

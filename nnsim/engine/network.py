@@ -8,15 +8,17 @@ mean "every layer with a table row"). Only `Dense` and `Conv2D` rows hold parame
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from ..kernels import catalogue as cat
-from ..kernels.layout import region_offsets, scratch_offsets
+from ..kernels.blas import single_thread
+from ..kernels.layout import recurrent_dims, region_offsets, scratch_offsets
 from . import activations
-from .layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
+from .layers import LSTM, AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, SimpleRNN
 from .shapes import LayerShapes, ShapeError, infer, show
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -24,9 +26,12 @@ PREDICT_ROWS = 256   # rows per block in predict's workspace
 PREDICT_ROWS_LAYERED = 64   # the same with conv rows (their im2col scratch grows with it)
 _NO_WEIGHTS = np.zeros(0)
 ROW_KINDS = {Dense: cat.DENSE, Conv2D: cat.CONV2D, MaxPool2D: cat.MAXPOOL2D,
-             AvgPool2D: cat.AVGPOOL2D, Flatten: cat.FLATTEN}
+             AvgPool2D: cat.AVGPOOL2D, Flatten: cat.FLATTEN, SimpleRNN: cat.SIMPLE_RNN,
+             LSTM: cat.LSTM}
 TYPE_NAMES = {"dense": "Dense", "dropout": "Dropout", "conv2d": "Conv2D",
-              "maxpool2d": "MaxPool2D", "avgpool2d": "AvgPool2D", "flatten": "Flatten"}
+              "maxpool2d": "MaxPool2D", "avgpool2d": "AvgPool2D", "flatten": "Flatten",
+              "simple_rnn": "SimpleRNN", "lstm": "LSTM"}
+RECURRENT = (SimpleRNN, LSTM)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,10 @@ class ParamSlice:
 @dataclass(frozen=True)
 class SummaryRow:
     name: str         # e.g. "dense_1", "conv2d_1"
-    type: str         # "Dense", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten"
-    output_shape: str  # "(None, 4)", "(None, 8, 26, 26)" (channels, height, width)
+    type: str         # "Dense", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
+                      # "SimpleRNN", "LSTM"
+    output_shape: str  # "(None, 4)", "(None, 8, 26, 26)" (channels, height, width),
+                       # "(None, 50, 32)" (steps, units)
     params: int
 
 
@@ -59,9 +66,12 @@ class Network:
 
     Weights are named `layer{i}.W` and `layer{i}.b`, where i is the layer's position in the list
     (dropout layers count): a dense W is fan_in × units, a conv W filters × channels × kh × kw
-    (PyTorch's order). `input_shape` (channels, height, width) makes the inputs images (their
-    C·H·W values channel by channel, row by row); shapes are inferred and checked through the
-    layers (`nnsim.engine.shapes`; a misfit is a ValueError naming the layer and the shapes).
+    (PyTorch's order); a recurrent row also has `layer{i}.U` (units × k·units; W is
+    features × k·units, b k·units; k = 4 for LSTM, gate blocks input, forget, cell, output — the
+    Keras layout). `input_shape` (channels, height, width) makes the inputs images (their
+    C·H·W values channel by channel, row by row), (steps, features) sequences (step by step);
+    shapes are inferred and checked through the layers (`nnsim.engine.shapes`; a misfit is a
+    ValueError naming the layer and the shapes).
     """
 
     def __init__(self, input_dim: int, layers: Sequence[Layer], dtype: str = "float32",
@@ -80,19 +90,20 @@ class Network:
         self._build_layout()
         self.initialize(seed)
 
-    def _image_shape(self, shape: Sequence[int] | None) -> tuple[int, int, int] | None:
+    def _image_shape(self, shape: Sequence[int] | None) -> tuple[int, ...] | None:
+        """An image (channels, height, width) or a sequence (steps, features), checked."""
         if shape is None:
             return None
         dims = tuple(shape)
-        if len(dims) != 3 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
-                                 or v < 1 for v in dims):
-            raise ValueError(f"input_shape must be (channels, height, width), integers >= 1, "
-                             f"got {shape!r}")
-        c, h, w = (int(v) for v in dims)
-        if c * h * w != self.input_dim:
-            raise ValueError(f"input_shape {(c, h, w)} holds {c * h * w} values, but input_dim "
+        if len(dims) not in (2, 3) or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                                          or v < 1 for v in dims):
+            raise ValueError(f"input_shape must be (channels, height, width) or (steps, features), "
+                             f"integers >= 1, got {shape!r}")
+        out = tuple(int(v) for v in dims)
+        if int(np.prod(out)) != self.input_dim:
+            raise ValueError(f"input_shape {out} holds {int(np.prod(out))} values, but input_dim "
                              f"is {self.input_dim}")
-        return c, h, w
+        return out
 
     # -- structure -------------------------------------------------------------------------
     def _check_structure(self) -> None:
@@ -135,8 +146,16 @@ class Network:
             row[[cat.PH, cat.PW]] = shapes.padding
             row[cat.WOFF] = row[cat.BOFF] = off
             row[cat.ACT] = cat.LINEAR
-            if isinstance(layer, (Dense, Conv2D)):
-                fan_in = (int(np.prod(shapes.input)) if isinstance(layer, Dense)
+            if isinstance(layer, RECURRENT):    # W (F × k·H), U (H × k·H), b (k·H); ACT linear
+                k, F, H = layer.gates, shapes.input[-1], layer.units
+                row[cat.FAN_IN], row[cat.BOFF] = F, off + (F + H) * k * H
+                row[cat.RACT] = activations.get(layer.activation).code
+                row[cat.HASB] = int(layer.use_bias)
+                layf[site, cat.ALPHA] = float(layer.alpha or 0.0)
+                off += (F + H + 1) * k * H
+            elif isinstance(layer, (Dense, Conv2D)):
+                fan_in = ((shapes.input[-1] if len(shapes.input) == 2 else int(np.prod(shapes.input)))
+                          if isinstance(layer, Dense)
                           else shapes.input[0] * shapes.window[0] * shapes.window[1])
                 nb = int(row[cat.C_OUT])        # units, or filters
                 row[cat.FAN_IN], row[cat.BOFF] = fan_in, off + fan_in * nb
@@ -149,6 +168,8 @@ class Network:
                 layi[s, cat.UCOL] = ucol
                 ucol += int(layi[s, cat.UNITS])
         self.layi, self.n_params, self.n_dropout_cols = layi, off, ucol
+        #: True when some row is a SimpleRNN or LSTM
+        self.recurrent = any(isinstance(l, RECURRENT) for l in self.rows)
         self.layf64 = layf            # the reference backend computes in float64
         self.layf = layf.astype(self.dtype)
         self.P = np.zeros(off, dtype=self.dtype)
@@ -164,8 +185,16 @@ class Network:
         for l, pos in enumerate(self.row_positions):
             row = self.layi[l + 1]
             kind = int(row[cat.KIND])
+            if kind in (cat.SIMPLE_RNN, cat.LSTM):
+                k, _, F, H = recurrent_dims(self.layi, l + 1)
+                w0, b0 = int(row[cat.WOFF]), int(row[cat.BOFF])
+                for key, start, shape in (("W", w0, (F, k * H)), ("U", w0 + F * k * H, (H, k * H)),
+                                          ("b", b0, (k * H,))):
+                    out.append(ParamSlice(f"layer{pos}.{key}", f"layer {pos + 1} {key}", l, key,
+                                          start, start + int(np.prod(shape)), shape))
+                continue
             if kind == cat.DENSE:
-                w_shape: tuple[int, ...] = (int(row[cat.FAN_IN]), int(row[cat.UNITS]))
+                w_shape: tuple[int, ...] = (int(row[cat.FAN_IN]), int(row[cat.C_OUT]))
             elif kind == cat.CONV2D:
                 w_shape = (int(row[cat.C_OUT]), int(row[cat.C_IN]), int(row[cat.KH]), int(row[cat.KW]))
             else:
@@ -186,9 +215,12 @@ class Network:
 
     @property
     def layered(self) -> bool:
-        """True when some row is not dense: training and prediction then use the layered
-        kernels (`kernels.cpu_layers`), all-dense networks the fused ones."""
-        return bool(np.any(self.layi[1:, cat.KIND] != cat.DENSE))
+        """True when some row is not dense (or is dense on a sequence): training and prediction
+        then use the layered kernels (`kernels.cpu_layers`), all-dense networks the fused ones."""
+        return bool(np.any(self.layi[1:, cat.KIND] != cat.DENSE)
+                    or np.any(self.layi[1:, cat.H_OUT] > 1))
+
+
 
     def scratch(self, bmax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(soffs, float scratch, int scratch) for the layered kernels on up to `bmax` rows
@@ -214,7 +246,8 @@ class Network:
 
     @property
     def output_dim(self) -> int:
-        return int(self.dense[-1].units)
+        """Output values per sample: the last layer's units (times the steps of a sequence)."""
+        return int(self.layi[-1, cat.UNITS])
 
     @property
     def n_dense(self) -> int:
@@ -238,11 +271,14 @@ class Network:
                 continue                    # pool and flatten rows hold no parameters
             fresh = layer.initialize(rng, (int(self.layi[l + 1, cat.FAN_IN])
                                            if isinstance(layer, Dense) else self.row_input_shape(l)))
-            for key in ("W", "b"):
+            for key in ("W", "U", "b"):
+                if (l, key) not in slices:
+                    continue                # only recurrent rows have U
                 with np.errstate(over="ignore", invalid="ignore"):
                     value = np.asarray(fresh[key], dtype=np.float64).astype(self.dtype)
                 if not np.all(np.isfinite(value)):
-                    what = (f"init {layer.init!r}" if key == "W" else f"bias_init {layer.bias_init!r}")
+                    what = {"W": f"init {layer.init!r}", "b": f"bias_init {layer.bias_init!r}",
+                            "U": f"recurrent_init {getattr(layer, 'recurrent_init', '')!r}"}[key]
                     raise ValueError(
                         f"{self.dense_label(l)}: {what} gives {key} values that are not finite in "
                         f"{self.dtype.name} (|values| must stay below {np.finfo(self.dtype).max:.3g})")
@@ -295,8 +331,16 @@ class Network:
 
     def weight_arrays(self) -> list[np.ndarray]:
         """Each row's weight tensor W in order (an empty array for pool and flatten rows, so
-        per-row lists such as the epoch's weight norms stay aligned with the rows)."""
-        return [layer.params.get("W", _NO_WEIGHTS) for layer in self.rows]
+        per-row lists such as the epoch's weight norms stay aligned with the rows); a recurrent
+        row's W and U together, as one flat array (both are weights the penalty acts on)."""
+        out = []
+        for l, layer in enumerate(self.rows):
+            if isinstance(layer, RECURRENT):
+                w0 = int(self.layi[l + 1, cat.WOFF])
+                out.append(self.P[w0:int(self.layi[l + 1, cat.BOFF])])
+            else:
+                out.append(layer.params.get("W", _NO_WEIGHTS))
+        return out
 
     # -- inference and description ---------------------------------------------------------
     def predict(self, x: np.ndarray, backend: str = "cpu") -> np.ndarray:
@@ -311,8 +355,9 @@ class Network:
             rows = PREDICT_ROWS_LAYERED
             offs, _ = self.workspace_offsets(rows)
             soffs, XS, IS = self.scratch(rows)
-            get_backend(backend, layered=True).predict_layered(
-                xx, self.P, self.layi, self.layf, offs, rows, out, XS, soffs, IS)
+            with single_thread() if self.recurrent else nullcontext():
+                get_backend(backend, layered=True).predict_layered(
+                    xx, self.P, self.layi, self.layf, offs, rows, out, XS, soffs, IS)
             return out
         offs, _ = self.workspace_offsets(PREDICT_ROWS)
         get_backend(backend).predict(xx, self.P, self.layi, self.layf, offs, PREDICT_ROWS, out)
@@ -327,8 +372,11 @@ class Network:
             counts[layer.kind] = counts.get(layer.kind, 0) + 1
             name = f"{layer.kind}_{counts[layer.kind]}"
             n = 0
-            if isinstance(layer, Dense):
-                n = int(np.prod(shapes.input)) * int(layer.units) + (int(layer.units) if layer.use_bias else 0)
+            if isinstance(layer, Dense):   # on a sequence: one W for every step
+                fan_in = shapes.input[-1] if len(shapes.input) == 2 else int(np.prod(shapes.input))
+                n = fan_in * int(layer.units) + (int(layer.units) if layer.use_bias else 0)
+            elif isinstance(layer, RECURRENT):
+                n = layer.param_count(shapes.input[-1])
             elif isinstance(layer, Conv2D):
                 kh, kw = shapes.window
                 n = layer.filters * shapes.input[0] * kh * kw + (layer.filters if layer.use_bias else 0)
@@ -340,5 +388,8 @@ class Network:
 
 
 def _chw(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """A shape as (C, H, W): a flat (D,) is (D, 1, 1)."""
+    """A shape as (C, H, W): a flat (D,) is (D, 1, 1); a sequence (T, F) is (F, T, 1), the
+    features of a step as channels (see `catalogue`)."""
+    if len(shape) == 2:
+        return (shape[1], shape[0], 1)
     return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (shape[0], 1, 1)

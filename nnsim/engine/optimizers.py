@@ -62,6 +62,9 @@ for _spec in (
 LR_OPTION = Option("learning_rate", 0.01, 0.0, 1000.0, low_inclusive=False, hp=cat.HP_LR,
                    doc="η, the step size")
 LR_MAX = LR_OPTION.high
+#: Gradient clipping by global norm (every optimizer): g ← g·c/‖g‖ when ‖g‖ > c; 0 is off.
+CLIP_OPTION = Option("clip_norm", 0.0, 0.0, 1e6, hp=cat.HP_CLIP,
+                     doc="c, the largest global gradient norm an update uses (0: no clipping)")
 
 
 def names() -> list[str]:

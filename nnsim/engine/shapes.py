@@ -1,16 +1,19 @@
 """Shapes through a network: each layer's output shape from its input's, checked on the way.
 
-A shape is `(D,)` for a flat vector of D values or `(C, H, W)` for an image of C channels of
-H × W pixels (one sample; a batch puts N in front, shown as `None` in summaries). The rules:
+A shape is `(D,)` for a flat vector of D values, `(T, F)` for a sequence of T time steps of F
+features each (step 0's features first), or `(C, H, W)` for an image of C channels of H × W
+pixels (one sample; a batch puts N in front, shown as `None` in summaries). The rules:
 
 * conv2d, maxpool2d, avgpool2d need an image; conv "valid": (H − kh) // sh + 1 rows out,
   "same": ⌈H / sh⌉ (zero padding split evenly, the odd extra row at the bottom, as Keras);
   a pool: (H − ph) // sh + 1. A kernel larger than its (padded) input, or a pool larger than
   its input, is an error.
-* flatten turns (C, H, W) into (C·H·W,) (a flat input passes unchanged);
+* flatten turns (C, H, W) into (C·H·W,) and (T, F) into (T·F,) (a flat input passes unchanged);
 * dense needs a flat vector. The first row of a network may be dense on an image: it sees the
   flattened image (how the digits lessons use 8 × 8 images). After a conv or pool layer a
-  flatten layer must come first.
+  flatten layer must come first. Dense on a sequence (T, F) applies to every step, as Keras
+  does: (T, units), the same W at each step (Keras' TimeDistributed(Dense)).
+* simple_rnn and lstm need a sequence (T, F): (T, units) with return_sequences, else (units,).
 * dropout keeps the shape.
 
 Errors are `ShapeError` (a ValueError) with the layer's 0-based position; the message names the
@@ -19,10 +22,11 @@ layer 1-based, its type and the shapes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
+from .layers import LSTM, AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, SimpleRNN
 
 Shape = tuple[int, ...]
 
@@ -79,10 +83,23 @@ def infer(input_shape: Shape, layers: Sequence[Layer]) -> list[LayerShapes]:
                 raise ShapeError(i, f"{_name(i, layer)} receives the {shape} feature maps of the "
                                     f"layer before it; add a flatten layer before it to give it "
                                     f"{shape[0] * shape[1] * shape[2]} values")
-            out.append(LayerShapes(shape, (int(layer.units),)))
+            if len(shape) == 2:   # a sequence: the same dense layer at every step
+                out.append(LayerShapes(shape, (shape[0], int(layer.units))))
+            else:
+                out.append(LayerShapes(shape, (int(layer.units),)))
         elif isinstance(layer, Flatten):
-            d = shape[0] * shape[1] * shape[2] if len(shape) == 3 else shape[0]
-            out.append(LayerShapes(shape, (d,)))
+            out.append(LayerShapes(shape, (int(math.prod(shape)),)))
+        elif isinstance(layer, (SimpleRNN, LSTM)):
+            if len(shape) != 2:
+                what = (f"the data are {'images' if len(shape) == 3 else 'flat vectors'}"
+                        if first_row else f"the layer before it gives {show(shape)}")
+                raise ShapeError(i, f"{_name(i, layer)} needs sequences (time steps, features) "
+                                    f"as input, but {what}; give the data a shape (a sequence "
+                                    "data set, or [data] shape = [steps, features]), or set "
+                                    "return_sequences = true on the recurrent layer before it")
+            steps = shape[0]
+            out.append(LayerShapes(shape, (steps, layer.units) if layer.return_sequences
+                                   else (layer.units,)))
         elif isinstance(layer, (Conv2D, MaxPool2D, AvgPool2D)):
             out.append(_spatial(i, layer, shape, first_row))
         else:
@@ -95,9 +112,13 @@ def infer(input_shape: Shape, layers: Sequence[Layer]) -> list[LayerShapes]:
 def _spatial(i: int, layer: Conv2D | MaxPool2D | AvgPool2D, shape: Shape,
              first_row: bool) -> LayerShapes:
     if len(shape) != 3:
-        what = "the data are flat vectors" if first_row else "the layer before it gives a flat vector"
+        flat = len(shape) == 1
+        what = ((f"the data are flat vectors of {shape[0]} values" if flat else
+                 f"the data are sequences of {shape[0]} steps")
+                if first_row else (f"the layer before it gives a flat vector of {shape[0]} values"
+                                   if flat else f"the layer before it gives {show(shape)}"))
         raise ShapeError(i, f"{_name(i, layer)} needs images (channels, height, width) as input, "
-                            f"but {what} of {shape[0]} values; give the data a shape "
+                            f"but {what}; give the data a shape "
                             "(an image data set, or [data] shape = [channels, height, width])")
     c, h, w = shape
     if isinstance(layer, Conv2D):

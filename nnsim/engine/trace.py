@@ -14,12 +14,54 @@ import numpy as np
 
 
 @dataclass
+class RecurrentTrace:
+    """A recurrent row's time loop in one step, every array sample first: (n, T, ·).
+
+    Forward, step by step from h₋₁ = 0 (and c₋₁ = 0): z_t = xw_t + uh_t + b with the input part
+    xw_t = x_t·W and the recurrent part uh_t = h_{t−1}·U; SimpleRNN h_t = f(z_t); LSTM gates
+    [i f g o] = [σ σ tanh σ](z_t), c_t = f·c_{t−1} + i·g, h_t = o·tanh(c_t).
+    Backward through time, from the last step: dh_t = dh_above_t (what the layer above sends to
+    step t) + dz_{t+1}·Uᵀ (what flows back from step t+1); dz_t = dL/dz_t. Each step adds
+    x_tᵀ·dz_t to dL/dW, h_{t−1}ᵀ·dz_t to dL/dU and Σ dz_t to dL/db: `contribution` is the
+    norm of those three together, `dh_norm` ‖dh_t‖ over the batch — how the gradient shrinks
+    (vanishes) or grows (explodes) as it flows back."""
+
+    gates: int                    # 1 SimpleRNN, 4 LSTM (blocks input, forget, cell, output)
+    activation: str               # SimpleRNN's f ("tanh" by default); LSTM: "tanh" (its cell)
+    x: np.ndarray                 # (n, T, F) the input sequence
+    xw: np.ndarray                # (n, T, k·H) x_t·W
+    uh: np.ndarray                # (n, T, k·H) h_{t−1}·U (0 at t = 0)
+    z: np.ndarray                 # (n, T, k·H) xw + uh + b
+    h: np.ndarray                 # (n, T, H) hidden states
+    dh_above: np.ndarray          # (n, T, H) dL/dh_t arriving from the layer above
+    dh: np.ndarray                # (n, T, H) dL/dh_t in all (above + from step t+1)
+    dz: np.ndarray                # (n, T, k·H) dL/dz_t
+    contribution: np.ndarray      # (T,) ‖(x_tᵀ·dz_t, h_{t−1}ᵀ·dz_t, Σ dz_t)‖ per step
+    dh_norm: np.ndarray           # (T,) ‖dh_t‖ per step
+    gate: np.ndarray | None = None   # LSTM (n, T, 4H): i, f, g, o after σ / tanh
+    c: np.ndarray | None = None      # LSTM (n, T, H) cell states
+    dc: np.ndarray | None = None     # LSTM (n, T, H) dL/dc_t in all
+    return_sequences: bool = False
+    clip_scale: float = 1.0       # the factor clipping applied to every gradient (1: none)
+
+    @property
+    def steps(self) -> int:
+        return int(self.h.shape[1])
+
+    @property
+    def units(self) -> int:
+        return int(self.h.shape[2])
+
+
+@dataclass
 class LayerTrace:
-    """One row of the network (a dense, conv, pool or flatten layer) in one step (rows = the
-    batch's samples). Blocks are flattened per sample: a conv or pool row's a_in, z, a, dA and
-    dZ are (n, C·H·W); reshape them with `in_shape` / `out_shape` (channel by channel, row by
-    row). A conv row's W is (filters, channels, kh, kw); pool and flatten rows hold no
-    parameters (W, b, dW, db, update_W, update_b are empty arrays)."""
+    """One row of the network (a dense, conv, pool, flatten or recurrent layer) in one step
+    (rows = the batch's samples). Blocks are flattened per sample: a conv or pool row's a_in, z,
+    a, dA and dZ are (n, C·H·W); reshape them with `in_shape` / `out_shape` (channel by channel,
+    row by row); a sequence (T, F) is step by step. A conv row's W is (filters, channels, kh,
+    kw); pool and flatten rows hold no parameters (W, b, dW, db, update_W, update_b are empty
+    arrays). A recurrent row's z and a are its output (the hidden states) and `recurrent`
+    holds its steps."""
 
     index: int             # row index, 0-based (every layer but dropout)
     position: int          # position in the network's layer list
@@ -50,6 +92,13 @@ class LayerTrace:
     window: tuple[int, int] = (0, 0)   # conv kernel or pool window (kh, kw)
     stride: tuple[int, int] = (0, 0)
     padding: tuple[int, int] = (0, 0)  # zeros above and to the left (conv "same")
+    #: recurrent rows: U (units × k·units), its gradient, update and optimizer state, and the
+    #: time loop (`RecurrentTrace`); None for every other kind
+    U: np.ndarray | None = None
+    dU: np.ndarray | None = None
+    update_U: np.ndarray | None = None
+    state_U: dict[str, np.ndarray] = field(default_factory=dict)
+    recurrent: RecurrentTrace | None = None
 
     @property
     def drop_scale(self) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from typing import Any, Iterator
 
 import numpy as np
@@ -15,6 +16,7 @@ from scipy.linalg import blas
 from ..kernels import catalogue as lay
 from ..kernels import resolve_backend
 from ..kernels import get_backend, npmath
+from ..kernels.blas import single_thread
 from . import activations, health
 from . import losses as losses_mod
 from . import regularizers as reg_mod
@@ -22,9 +24,10 @@ from .errors import DivergenceError
 from .history import EpochRecord, History
 from .metrics import encode_targets, metric_name, metric_value
 from .network import Network
-from .optimizers import LR_OPTION, OPTIMIZERS, Optimizer, check_learning_rate
+from .optimizers import CLIP_OPTION, LR_OPTION, OPTIMIZERS, Optimizer, check_learning_rate
 from .schedules import Schedule
 from .trace import LayerTrace, Phase, StepTrace
+from .unroll import recurrent_trace
 
 
 class Trainer:
@@ -37,12 +40,15 @@ class Trainer:
                  schedule: str = "constant", schedule_options: dict[str, Any] | None = None,
                  regularization: str = "none", regularization_rate: float = 0.0,
                  batch_size: int = 32, shuffle: bool = True, seed: int = 0,
-                 metric: str | None = None, backend: str = "cpu") -> None:
+                 metric: str | None = None, backend: str = "cpu", clip_norm: float = 0.0) -> None:
         self.net = net
         self.backend_name = resolve_backend(backend)  # "auto": cuda with a usable GPU, else cpu
         self._on_device = self.backend_name == "cuda"  # data, weights and state on the GPU
         self._dev = None                                # its DeviceTrainer, bound at first use
-        self.kernels = get_backend(backend, layered=net.layered)   # conv/pool rows: layered kernels
+        self._clip_norm = self._checked_clip(clip_norm)
+        # conv, pool, recurrent rows and clipping: the layered kernels
+        self._layered = net.layered or self._clip_norm > 0
+        self.kernels = get_backend(backend, layered=self._layered)
         self.loss = losses_mod.get(loss)
         self.from_logits = bool(from_logits)
         out_act = net.dense[-1].activation
@@ -139,7 +145,7 @@ class Trainer:
         net, B = self.net, self._batch_size
         self.offs, self.region = net.workspace_offsets(B)
         self.ws = np.zeros(4 * self.region, dtype=net.dtype)   # A, Z, dL/dA, dL/dZ
-        self._scratch = net.scratch(B) if net.layered else None  # (soffs, im2col..., argmax)
+        self._scratch = net.scratch(B) if self._layered else None  # (soffs, im2col..., argmax)
         self.cfg = np.zeros(lay.CFG_SIZE, dtype=np.int64)
         self.cfg[lay.CFG_BATCH] = B
         self.cfg[lay.CFG_BMAX] = B
@@ -191,7 +197,36 @@ class Trainer:
     def _make_hp(self) -> np.ndarray:
         hp = self.optimizer.hp_vector(self.learning_rate)
         hp[lay.HP_REG] = self.reg_rate
+        hp[lay.HP_CLIP] = self._clip_norm
         return hp.astype(self.net.dtype)
+
+    # -- gradient clipping -------------------------------------------------------------------
+    def _checked_clip(self, value: Any) -> float:
+        clip = CLIP_OPTION.check("training", value)
+        if clip > 0 and self._on_device:
+            raise ValueError("clip_norm is not available on the cuda backend yet; use backend "
+                             "cpu to clip gradients")
+        health.check_survives("clip_norm", clip, self.net.dtype, CLIP_OPTION)
+        return clip
+
+    @property
+    def clip_norm(self) -> float:
+        """Gradient clipping by global norm: before each update, when ‖g‖ (every parameter's
+        gradient as one vector) exceeds clip_norm, g ← g·clip_norm/‖g‖. 0: off. The gradient
+        norms in the history are the ones before clipping."""
+        return self._clip_norm
+
+    @clip_norm.setter
+    def clip_norm(self, value: float) -> None:
+        """Changes take effect from the next mini-batch (an all-dense network switches to the
+        layered kernels while clipping is on)."""
+        self._clip_norm = self._checked_clip(value)
+        layered = self.net.layered or self._clip_norm > 0
+        if layered != self._layered:
+            self._layered = layered
+            self.kernels = get_backend(self.backend_name, layered=layered)
+            self._scratch = self.net.scratch(self._batch_size) if layered else None
+        self._hp = self._make_hp()
 
     def reset_state(self) -> None:
         """Fresh optimizer state, counters, history and data order (weights untouched)."""
@@ -290,9 +325,17 @@ class Trainer:
             self._hp = self._make_hp()
         return self._plan
 
-    def _kernel(self, count: int, apply: bool) -> tuple[int, np.ndarray, np.ndarray]:
+    @property
+    def _hp_noclip(self) -> np.ndarray:
+        hp = self._hp.copy()
+        hp[lay.HP_CLIP] = 0
+        return hp
+
+    def _kernel(self, count: int, apply: bool,
+                clip: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
         """One backend call over `count` batches from the current position: (batches done,
-        their losses, their per-layer gradient norms). No bookkeeping."""
+        their losses, their per-layer gradient norms). No bookkeeping. `clip` False: the
+        gradient left as computed (clip_norm ignored)."""
         order, U = self._ensure_plan()
         cfg = self.cfg
         cfg[lay.CFG_START] = self.pos
@@ -312,9 +355,11 @@ class Trainer:
         opt, net = self.optimizer, self.net
         if self._scratch is not None:
             soffs, XS, IS = self._scratch
-            done = self.kernels.train_batches_layered(
-                self.x_train, self.y_train, order, net.P, net.G, opt.s1, opt.s2, self._hp, cfg,
-                net.layi, net.layf, self.offs, U, self.ws, out_loss, out_gn, XS, soffs, IS)
+            hp = self._hp if clip else self._hp_noclip
+            with single_thread() if net.recurrent else nullcontext():
+                done = self.kernels.train_batches_layered(
+                    self.x_train, self.y_train, order, net.P, net.G, opt.s1, opt.s2, hp, cfg,
+                    net.layi, net.layf, self.offs, U, self.ws, out_loss, out_gn, XS, soffs, IS)
         else:
             done = self.kernels.train_batches(self.x_train, self.y_train, order, net.P, net.G,
                                               opt.s1, opt.s2, self._hp, cfg, net.layi, net.layf,
@@ -357,8 +402,8 @@ class Trainer:
     def compute_gradients(self) -> tuple[float, np.ndarray]:
         """The loss of the next mini-batch and the gradient of loss + penalty with respect to
         every parameter (a copy, laid out as `net.P`). Nothing changes: no update, no counters,
-        no history (the epoch's batch order is drawn if it was not yet)."""
-        _, out_loss, _ = self._kernel(1, apply=False)
+        no history (the epoch's batch order is drawn if it was not yet). Not clipped."""
+        _, out_loss, _ = self._kernel(1, apply=False, clip=False)
         self.sync_to_host()
         return float(out_loss[0]), self.net.G.copy()
 
@@ -390,7 +435,8 @@ class Trainer:
             float(np.abs(finite).max(initial=0.0)), self.optimizer, self.net.dtype)
         advice += " The update was applied: reset the weights before training on."
         raise DivergenceError(self.epoch, max(self.batch - 1, 0), self.step, layer + 1,
-                              "weights W" if key == "W" else "bias b", self.max_grad_norm,
+                              {"W": "weights W", "U": "recurrent weights U"}.get(key, "bias b"),
+                              self.max_grad_norm,
                               self.learning_rate, cause=cause, advice=advice, applied=True)
 
     def _finish_epoch_if_done(self) -> EpochRecord | None:
@@ -399,9 +445,11 @@ class Trainer:
         self.sync_to_host()   # the record reads the weights (cuda: one copy per epoch)
         t0 = time.perf_counter()
         lr = self.learning_rate
-        amax = float(np.abs(self.net.P).max(initial=0.0))
-        if not math.isfinite(amax):     # cuda: the first look at the weights since the update
+        P = self.net.P
+        ss = self._pdot(P, P)           # max |w| <= ‖P‖: look closer only when ‖P‖ is large
+        if not math.isfinite(ss):       # cuda: the first look at the weights since the update
             self._check_params_after_update()
+        amax = float(np.abs(P).max()) if ss > health.WEIGHT_LIMIT ** 2 else 0.0
         if health.check_due(self.epoch + 1):
             self._unit_warnings = self._unit_health()
         warnings = health.weight_warning(amax) + self._unit_warnings
@@ -624,12 +672,13 @@ class Trainer:
 
         tr.input_drop_rate, tr.input_keep = kept(0, net.input_dim)
         tensors = {(sl.layer, sl.key): sl for sl in net.param_slices()}
+        clip_scale = self._clip_scale()
         L = net.n_dense
         def tensor(v: np.ndarray, sl: Any) -> np.ndarray:   # pool/flatten rows: no tensor
             return v[sl.start:sl.stop].reshape(sl.shape).copy() if sl else np.zeros(0, v.dtype)
 
         for l, layer in enumerate(net.dense):
-            W, b = tensors.get((l, "W")), tensors.get((l, "b"))
+            W, b, Ut = tensors.get((l, "W")), tensors.get((l, "b")), tensors.get((l, "U"))
             fi, u = int(net.layi[l, lay.UNITS]), int(net.layi[l + 1, lay.UNITS])
             lt = LayerTrace(
                 index=l, position=net.dense_positions[l], activation=layer.activation,
@@ -643,9 +692,16 @@ class Trainer:
             lt.window, lt.stride, lt.padding = shapes.window, shapes.stride, shapes.padding
             rate, keep = kept(l + 1, u) if l < L - 1 else (0.0, None)
             lt.fz = None              # set below where dropout makes it differ from a
+            row_act = layer.activation
+            if Ut is not None:        # a recurrent row: its output is h (the row's ACT is linear)
+                lt.U, lt.dU = tensor(P, Ut), tensor(net.G, Ut)
+                lt.recurrent = recurrent_trace(net, l, lt.a_in, lt.dZ, P,
+                                               self._scratch if self.backend_name == "cpu" else None,
+                                               clip_scale)
+                row_act = "linear"
             if keep is not None:      # f(z) before dropout: a/scale where kept, f(z) where dropped
                 lt.drop_rate, lt.keep = rate, keep
-                fz = activations.get(layer.activation).fn(lt.z.astype(np.float64), lt.alpha)
+                fz = activations.get(row_act).fn(lt.z.astype(np.float64), lt.alpha)
                 lt.fz = np.where(keep > 0, lt.a * (1.0 - rate), fz).astype(lt.a.dtype)
             tr.layers.append(lt)
         out = tr.layers[-1]
@@ -657,6 +713,14 @@ class Trainer:
             tr.sample_loss = np.array([self.loss.value(o[i:i + 1], y[i:i + 1], self.from_logits)
                                        for i in range(n)])
         return tr
+
+    def _clip_scale(self) -> float:
+        """The factor clipping applied to the traced step's gradient (1: none), from the
+        per-row norms the kernel recorded before clipping."""
+        if self._clip_norm <= 0:
+            return 1.0
+        norm = math.sqrt(sum(v * v for v in self._one_gn[0].tolist()))
+        return self._clip_norm / norm if norm > self._clip_norm else 1.0
 
     def _optimizer_state(self, sl, s1_before: np.ndarray, s2_before: np.ndarray) -> dict[str, np.ndarray]:
         """The optimizer's state for one tensor around this step's update, by name (see

@@ -13,10 +13,11 @@ from __future__ import annotations
 # -- layer kinds (layi column KIND) ----------------------------------------------------------
 # Row 0 of the layer table is the input; every other layer but dropout is a row. A network of
 # dense rows only trains in `cpu.train_batches` (one fused kernel); any other kind sends it to
-# `cpu_layers.train_batches_layered`. Recurrent kinds join here with their kernels.
-INPUT, DENSE, CONV2D, MAXPOOL2D, AVGPOOL2D, FLATTEN = range(6)
+# `cpu_layers.train_batches_layered`. Recurrent rows (SimpleRNN, LSTM) run their whole time
+# loop, forward and backpropagation through time, in `cpu_rnn` kernels called from there.
+INPUT, DENSE, CONV2D, MAXPOOL2D, AVGPOOL2D, FLATTEN, SIMPLE_RNN, LSTM = range(8)
 LAYER_KINDS = {"input": INPUT, "dense": DENSE, "conv2d": CONV2D, "maxpool2d": MAXPOOL2D,
-               "avgpool2d": AVGPOOL2D, "flatten": FLATTEN}
+               "avgpool2d": AVGPOOL2D, "flatten": FLATTEN, "simple_rnn": SIMPLE_RNN, "lstm": LSTM}
 
 # -- activations -----------------------------------------------------------------------------
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTMAX = range(7)
@@ -45,9 +46,16 @@ REGULARIZERS = {"none": REG_NONE, "l1": REG_L1, "l2": REG_L2}
 # flatten rows have no parameters (HASB 0, ACT linear). KH, KW: kernel or pool window; SH, SW:
 # strides; PH, PW: zero padding at the top and left (Keras "same" puts any odd extra row or
 # column at the bottom or right, which needs no column: the kernels read zeros outside).
+# A sequence of T steps of F features is the shape (F, T, 1): C is the features of one step,
+# H the steps, and a sample's block holds step 0's features, then step 1's, … (so a dense row
+# on a sequence applies to each of its H steps: H_OUT · n rows of FAN_IN → C_OUT). A recurrent
+# row has FAN_IN = F, W (F × k·units) at WOFF followed by U (units × k·units), b (k·units) at
+# BOFF, k = 1 (SimpleRNN) or 4 (LSTM: blocks input, forget, cell, output); its output is
+# (units, T, 1) with return_sequences, else (units, 1, 1); ACT is linear (the row's output is
+# the hidden state h) and RACT is the SimpleRNN's own activation (alpha in layf ALPHA).
 (FAN_IN, UNITS, WOFF, BOFF, ACT, HASB, UCOL, KIND, C_IN, H_IN, W_IN, C_OUT, H_OUT, W_OUT,
- KH, KW, SH, SW, PH, PW) = range(20)
-LAYI_COLS = 20
+ KH, KW, SH, SW, PH, PW, RACT) = range(21)
+LAYI_COLS = 21
 # layf (rows, LAYF_COLS): the activation's alpha; the dropout rate applied to this row's output.
 ALPHA, DROP = range(2)
 LAYF_COLS = 2
@@ -61,8 +69,9 @@ CFG_SIZE = 12
 ERR_NONE, ERR_LOSS, ERR_GRAD, ERR_OUTPUT = range(4)
 
 # -- the hyperparameter vector hp (the parameters' dtype) ------------------------------------
-HP_LR, HP_MU, HP_B1, HP_B2, HP_EPS, HP_RHO, HP_INITACC, HP_REG = range(8)
-HP_SIZE = 8
+# HP_CLIP: clip the gradient by its global norm before the update (0: off; layered kernels).
+HP_LR, HP_MU, HP_B1, HP_B2, HP_EPS, HP_RHO, HP_INITACC, HP_REG, HP_CLIP = range(9)
+HP_SIZE = 9
 
 # -- numerical constants every backend shares --------------------------------------------------
 EPS_P = 1e-7          # probabilities are clipped to [EPS_P, 1 − EPS_P] before a log (as Keras)

@@ -1,4 +1,5 @@
-"""Numba kernels for networks with conv, pool or flatten rows (every network that is not all dense).
+"""Numba kernels for networks with conv, pool, flatten or recurrent rows (every network that is
+not all dense, and any network trained with gradient clipping).
 
 `train_batches_layered` has the contract of `cpu.train_batches` plus scratch buffers (see
 `layout.scratch_offsets`): one call trains cfg[COUNT] mini-batches, walking the rows with a
@@ -17,7 +18,10 @@ the padding. Then, with W (F × K) in PyTorch's (filters, channels, KH, KW) orde
 The three products go through BLAS (`np.dot` inside njit). Max pooling records which input won
 each window (the first of equal ones, row by row) and routes the gradient to it alone; average
 pooling spreads each gradient equally over its window; flatten copies (a block already is the
-flat C × H × W image). Dense rows reuse the products and activations of `cpu.py`.
+flat C × H × W image). Dense rows reuse the products and activations of `cpu.py` (on a
+sequence, the same dense layer applies to every step). SimpleRNN and LSTM rows call
+`cpu_rnn.row_forward` / `row_backward`, which run the row's whole time loop in one call.
+With hp[CLIP] > 0 the gradient is scaled to that global norm before the update.
 All kernels: cache=True, nogil=True, error_model="numpy".
 """
 
@@ -31,10 +35,11 @@ from numba import njit
 from .catalogue import (ACT, ALPHA, AVGPOOL2D, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH, CFG_BMAX,
                         CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
                         CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, H_IN,
-                        H_OUT, HASB, HP_REG, KH, KIND, KW, MAXPOOL2D, PH, PW, REG_L1, REG_L2, SH,
-                        SW, UCOL, UNITS, W_IN, W_OUT, WOFF)
+                        H_OUT, HASB, HP_CLIP, HP_REG, KH, KIND, KW, LSTM, MAXPOOL2D, PH, PW, REG_L1,
+                        REG_L2, SH, SIMPLE_RNN, SW, UCOL, UNITS, W_IN, W_OUT, WOFF)
 from .cpu import (JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq,
                   optimizer_update)
+from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
 
 
 # -- im2col and its adjoint -------------------------------------------------------------------
@@ -295,15 +300,17 @@ def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, 
         ao = offs[r]
         zo = zoff + ao
         units = layi[r, UNITS]
-        if kind == DENSE:
-            din = layi[r, FAN_IN]
-            _mm(WS, ai, P, layi[r, WOFF], WS, zo, n, din, units)
+        if kind == DENSE:   # on a sequence: every step, n·H_OUT rows of C_OUT units
+            din, dout, rows = layi[r, FAN_IN], layi[r, C_OUT], n * layi[r, H_OUT]
+            _mm(WS, ai, P, layi[r, WOFF], WS, zo, rows, din, dout)
             if layi[r, HASB]:
                 b0 = layi[r, BOFF]
-                for i in range(n):
-                    q = zo + i * units
-                    for j in range(units):
+                for i in range(rows):
+                    q = zo + i * dout
+                    for j in range(dout):
                         WS[q + j] += P[b0 + j]
+        elif kind == SIMPLE_RNN or kind == LSTM:
+            row_forward(layi, layf, r, P, WS, ai, zo, n, XS, soffs[r, 0])
         elif kind == CONV2D:
             _conv_forward(layi, r, P, WS, ai, zo, n, XS, soffs[r, 0], to)
         elif kind == MAXPOOL2D or kind == AVGPOOL2D:
@@ -330,7 +337,7 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
     IS (int64) and soffs come from `layout.scratch_offsets(layi, cfg[BMAX])`. Returns the number
     of batches completed; on a non-finite loss or gradient it stops before updating and sets
     cfg[ERR] and cfg[ERR_LAYER] (0-based row − 1). out_gn[k, r − 1] is row r's gradient norm
-    (0 for pool and flatten rows)."""
+    (0 for pool and flatten rows), before hp[CLIP] > 0 scales G to that global norm."""
     L = layi.shape[0] - 1
     B = cfg[CFG_BATCH]
     N = order.shape[0]
@@ -375,23 +382,27 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
             dai = DAO + offs[r - 1] if r > 1 else -1
             ss = 0.0
             if kind == DENSE:
-                din = layi[r, FAN_IN]
-                dout = layi[r, UNITS]
+                din, dout, rows = layi[r, FAN_IN], layi[r, C_OUT], n * layi[r, H_OUT]
                 w0 = layi[r, WOFF]
-                _mm_tn(WS, offs[r - 1], WS, dzo, G, w0, n, din, dout)
+                _mm_tn(WS, offs[r - 1], WS, dzo, G, w0, rows, din, dout)
                 _penalize(P, G, w0, din * dout, reg_code, reg)
                 ss = _sumsq(G, w0, din * dout)
                 b0 = layi[r, BOFF]
                 for j in range(b0, b0 + dout):
                     G[j] = 0.0
                 if layi[r, HASB]:
-                    for i in range(n):
+                    for i in range(rows):
                         q = dzo + i * dout
                         for j in range(dout):
                             G[b0 + j] += WS[q + j]
                     ss += _sumsq(G, b0, dout)
                 if r > 1:
-                    _mm_nt(WS, dzo, P, w0, WS, dai, n, dout, din)
+                    _mm_nt(WS, dzo, P, w0, WS, dai, rows, dout, din)
+            elif kind == SIMPLE_RNN or kind == LSTM:
+                nw, nb = row_backward(layi, layf, r, P, G, WS, dzo, dai, n, XS, soffs[r, 0])
+                w0 = layi[r, WOFF]
+                _penalize(P, G, w0, nw, reg_code, reg)
+                ss = _sumsq(G, w0, nw) + _sumsq(G, layi[r, BOFF], nb)
             elif kind == CONV2D:
                 ss = _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, soffs[r, 0], to, do,
                                     reg_code, reg)
@@ -411,6 +422,11 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
                 _act_bwd(layi[r - 1, ACT], layf[r - 1, ALPHA], WS, ZO + ol, WS, ol, WS, DAO + ol,
                          WS, DZO + ol, n, layi[r - 1, UNITS], layf[r - 1, DROP], U, p0,
                          layi[r - 1, UCOL])
+        if hp[HP_CLIP] > 0.0:   # clipping by global norm (out_gn keeps the norms before it)
+            tot = 0.0
+            for q in range(L):
+                tot += out_gn[k, q] * out_gn[k, q]
+            clip_by_global_norm(G, tot, hp[HP_CLIP])
         if cfg[CFG_APPLY]:
             cfg[CFG_T] = optimizer_update(cfg[CFG_OPT], hp, cfg[CFG_T], P, G, S1, S2)
     return cfg[CFG_COUNT]

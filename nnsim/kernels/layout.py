@@ -20,6 +20,7 @@ kernels.
 Networks with conv or pool rows also need scratch (`scratch_offsets`): for each conv row its
 im2col columns (kept from the forward pass for dL/dW), for each max-pool row the index of each
 output's winning input, and two buffers the conv rows share (transposed blocks, dL/dcolumns).
+A recurrent row keeps every step's state, gates and gradients there (`recurrent_parts`).
 
 ``cfg`` int64: see the CFG_* indices. ``hp`` (the parameters' dtype): see the HP_* indices.
 """
@@ -28,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .catalogue import C_OUT, CONV2D, FAN_IN, H_OUT, KIND, MAXPOOL2D, UNITS, W_OUT
+from .catalogue import (C_IN, C_OUT, CONV2D, FAN_IN, H_IN, H_OUT, KIND, LSTM, MAXPOOL2D,
+                        SIMPLE_RNN, UNITS, W_OUT)
 
 
 def region_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int]:
@@ -62,6 +64,44 @@ def scratch_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int, int]:
         elif kind == MAXPOOL2D:
             soffs[r, 1] = isize
             isize += int(layi[r, UNITS]) * bmax
+        elif kind == SIMPLE_RNN or kind == LSTM:
+            soffs[r, 0] = fsize
+            fsize += recurrent_parts(*recurrent_dims(layi, r), bmax)[-1]
     soffs[rows, 0] = fsize
     soffs[rows, 1] = fsize + tmax
     return soffs, fsize + tmax + dmax, isize
+
+
+def recurrent_dims(layi: np.ndarray, r: int) -> tuple[int, int, int, int]:
+    """(k, T, F, H) of recurrent row r: gates (1 SimpleRNN, 4 LSTM), steps, input features,
+    units."""
+    k = 4 if int(layi[r, KIND]) == LSTM else 1
+    return k, int(layi[r, H_IN]), int(layi[r, C_IN]), int(layi[r, C_OUT])
+
+
+def recurrent_parts(k: int, T: int, F: int, H: int, n: int, so: int = 0) -> tuple[int, ...]:
+    """Offsets of a recurrent row's scratch for n sequences, starting at `so` (plain integer
+    arithmetic: `cpu_rnn` compiles this same function). Every part is step-major, step t's
+    n × m block at part + t·n·m:
+
+    (X (T, n, F) the input, z (T, n, k·H) pre-activations, gates (T, n, 4H) [i f g o] after σ
+    and tanh (LSTM), h (T, n, H), c (T, n, H) and tanh c (T, n, H) (LSTM), dG (T, n, k·H) =
+    dL/dz, dL/dh (T, n, H), dL/dc (T, n, H) (LSTM), one step's product (n, k·H), dL/dX
+    (T, n, F), the gate scale (n, 4H) (LSTM), end). SimpleRNN's LSTM-only parts are empty."""
+    K = k * H
+    lstm = k == 4
+    cell = T * n * H if lstm else 0
+    xt = so
+    z = xt + T * n * F
+    a = z + T * n * K
+    h = a + (T * n * K if lstm else 0)
+    c = h + T * n * H
+    tc = c + cell
+    dg = tc + cell
+    dh = dg + T * n * K
+    dc = dh + T * n * H
+    tmp = dc + cell
+    dx = tmp + n * K
+    gm = dx + T * n * F
+    end = gm + (n * K if lstm else 0)
+    return xt, z, a, h, c, tc, dg, dh, dc, tmp, dx, gm, end

@@ -4,7 +4,8 @@ Written layer by layer with the `fn`/`grad` pairs of `npmath`, so a reader sees 
 forward z = a·W + b, a = f(z); backward dL/dz = dL/da ⊙ f′(z), dL/dW = aᵀ·dL/dz,
 dL/db = Σ dL/dz, dL/da_prev = dL/dz·Wᵀ. Conv, pool and flatten rows do the same with
 `npmath.conv2d_forward` and its kin on (n, C, H, W) views of the flat blocks; pool and flatten
-rows are linear (a = z). `train_batches_layered` and `predict_layered` are the same functions
+rows are linear (a = z). Recurrent rows step through time with `ref_rnn` (their z and a are the
+hidden states); a dense row on a sequence applies to every step. `train_batches_layered` and `predict_layered` are the same functions
 under the layered backend's names (this backend needs no scratch).
 """
 
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import npmath
+from . import npmath, ref_rnn
 from .catalogue import (ACT, ALPHA, AVGPOOL2D, BCE, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH,
                         CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
                         CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, FLATTEN,
-                        H_IN, H_OUT, HASB, HP_REG, KH, KIND, KW, MAXPOOL2D, PH, PW, SH,
-                        SPARSE_CCE, SW, UCOL, UNITS, W_IN, W_OUT, WOFF, fused_output, loss_norm)
+                        H_IN, H_OUT, HASB, HP_CLIP, HP_REG, KH, KIND, KW, LSTM, MAXPOOL2D, PH, PW,
+                        RACT, SH, SIMPLE_RNN, SPARSE_CCE, SW, UCOL, UNITS, W_IN, W_OUT, WOFF,
+                        fused_output, loss_norm)
+from .layout import recurrent_dims
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Pass:
     grad: np.ndarray | None = None
     cols: dict[int, np.ndarray] = field(default_factory=dict)   # conv row -> its im2col columns
     won: dict[int, np.ndarray] = field(default_factory=dict)    # max-pool row -> winning entries
+    rec: dict[int, ref_rnn.RecurrentPass] = field(default_factory=dict)  # recurrent row -> steps
 
 
 def _mask(U: np.ndarray, col: int, rate: float, shape: tuple[int, int]) -> np.ndarray | None:
@@ -55,13 +59,16 @@ def forward(xb: np.ndarray, P: np.ndarray, layi: np.ndarray, layf: np.ndarray,
     ps.masks.append(m0)
     for l in range(L):
         kind = int(layi[l + 1, KIND])
-        if kind == DENSE:
-            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
+        if kind == DENSE:   # on a sequence (H_OUT steps): the same W at every step
+            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, C_OUT])
             w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
             W = P[w0:w0 + din * dout].reshape(din, dout)
-            z = ps.a[-1] @ W
+            z = ps.a[-1].reshape(-1, din) @ W
             if layi[l + 1, HASB]:
                 z = z + P[b0:b0 + dout]
+            z = z.reshape(len(xb), -1)
+        elif kind in (SIMPLE_RNN, LSTM):
+            z = _recurrent_forward(ps, l + 1, P, layi, layf)
         else:
             z = _spatial_forward(ps, l + 1, P, layi)
         a = npmath.ACT_FN[int(layi[l + 1, ACT])](z, float(layf[l + 1, ALPHA])).astype(P.dtype)
@@ -95,18 +102,21 @@ def forward_backward(xb: np.ndarray, yb: np.ndarray, ub: np.ndarray | None, P: n
         ps.dz[L] = npmath.act_backward(out_act, ps.z[L], out, ps.da[L], float(layf[L, ALPHA]))
     G = np.zeros_like(P)
     for l in range(L - 1, -1, -1):
-        if int(layi[l + 1, KIND]) != DENSE:
+        kind = int(layi[l + 1, KIND])
+        if kind in (SIMPLE_RNN, LSTM):
+            da = _recurrent_backward(ps, l + 1, P, layi, layf, G, reg_code, reg)
+        elif kind != DENSE:
             da = _spatial_backward(ps, l + 1, P, layi, G, reg_code, reg)
         else:
-            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, UNITS])
+            din, dout = int(layi[l + 1, FAN_IN]), int(layi[l + 1, C_OUT])
             w0, b0 = int(layi[l + 1, WOFF]), int(layi[l + 1, BOFF])
             W = P[w0:w0 + din * dout].reshape(din, dout)
-            dz = ps.dz[l + 1]
-            G[w0:w0 + din * dout] = (ps.a[l].T @ dz
+            dz = ps.dz[l + 1].reshape(-1, dout)
+            G[w0:w0 + din * dout] = (ps.a[l].reshape(-1, din).T @ dz
                                      + npmath.penalty_gradient(reg_code, reg, W)).ravel()
             if layi[l + 1, HASB]:
                 G[b0:b0 + dout] = dz.sum(axis=0)
-            da = dz @ W.T if l > 0 else None
+            da = (dz @ W.T).reshape(len(xb), -1) if l > 0 else None
         if l > 0:
             ps.da[l] = da
             m = ps.masks[l]
@@ -146,6 +156,8 @@ def train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, o
             if not np.isfinite(ss):
                 cfg[CFG_ERR], cfg[CFG_ERR_LAYER] = ERR_GRAD, l
                 return k
+        if hp[HP_CLIP] > 0:   # clipping by global norm; out_gn keeps the norms before it
+            G[:] = ref_rnn.clip_by_global_norm(G, float(hp[HP_CLIP]))[0]
         if cfg[CFG_APPLY]:
             cfg[CFG_T] = npmath.optimizer_update(int(cfg[CFG_OPT]), hp, P, G, S1, S2, int(cfg[CFG_T]))
     return int(cfg[CFG_COUNT])
@@ -171,10 +183,60 @@ def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS) -> None:
 # -- conv, pool and flatten rows -------------------------------------------------------------------
 def param_sizes(layi: np.ndarray, r: int) -> tuple[int, int]:
     """(weights, biases) of row r: fan_in × C_OUT and C_OUT for dense and conv rows (a dense
-    row's C_OUT is its units), none for pool and flatten rows."""
-    if int(layi[r, KIND]) in (DENSE, CONV2D):
+    row's C_OUT is its units), (F + H)·k·H (W then U) and k·H for recurrent rows, none for pool
+    and flatten rows."""
+    kind = int(layi[r, KIND])
+    if kind in (DENSE, CONV2D):
         return int(layi[r, FAN_IN] * layi[r, C_OUT]), int(layi[r, C_OUT])
+    if kind in (SIMPLE_RNN, LSTM):
+        k, _, F, H = recurrent_dims(layi, r)
+        return (F + H) * k * H, k * H
     return 0, 0
+
+
+# -- recurrent rows -------------------------------------------------------------------------------
+def recurrent_weights(P: np.ndarray, layi: np.ndarray, r: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(W (F, k·H), U (H, k·H), b (k·H,) or None) of recurrent row r, views into P."""
+    k, _, F, H = recurrent_dims(layi, r)
+    w0, b0 = int(layi[r, WOFF]), int(layi[r, BOFF])
+    W = P[w0:w0 + F * k * H].reshape(F, k * H)
+    U = P[w0 + F * k * H:w0 + (F + H) * k * H].reshape(H, k * H)
+    return W, U, (P[b0:b0 + k * H] if layi[r, HASB] else None)
+
+
+def _recurrent_forward(ps: Pass, r: int, P: np.ndarray, layi: np.ndarray,
+                       layf: np.ndarray) -> np.ndarray:
+    """The hidden states of recurrent row r (the last, or every step's), flattened (n, ·)."""
+    k, T, F, _ = recurrent_dims(layi, r)
+    x = ps.a[r - 1].reshape(-1, T, F)
+    W, U, b = recurrent_weights(P, layi, r)
+    rseq = int(layi[r, H_OUT]) == T and T > 1
+    if k == 4:
+        out, ps.rec[r] = ref_rnn.lstm_forward(x, W, U, b, rseq)
+    else:
+        out, ps.rec[r] = ref_rnn.simple_rnn_forward(x, W, U, b, int(layi[r, RACT]),
+                                                    float(layf[r, ALPHA]), rseq)
+    return out.reshape(len(x), -1).astype(P.dtype)
+
+
+def _recurrent_backward(ps: Pass, r: int, P: np.ndarray, layi: np.ndarray, layf: np.ndarray,
+                        G: np.ndarray, reg_code: int, reg: float) -> np.ndarray | None:
+    """BPTT of recurrent row r: W, U (with the penalty) and b into G; dL/da of row r − 1."""
+    k, T, F, H = recurrent_dims(layi, r)
+    W, U, b = recurrent_weights(P, layi, r)
+    dz = ps.dz[r]
+    dout = dz.reshape(len(dz), T, H) if (int(layi[r, H_OUT]) == T and T > 1) else dz
+    if k == 4:
+        g = ref_rnn.lstm_backward(dout, ps.rec[r], W, U)
+    else:
+        g = ref_rnn.simple_rnn_backward(dout, ps.rec[r], W, U, int(layi[r, RACT]),
+                                        float(layf[r, ALPHA]))
+    w0, b0 = int(layi[r, WOFF]), int(layi[r, BOFF])
+    G[w0:w0 + W.size] = (g.dW + npmath.penalty_gradient(reg_code, reg, W)).ravel()
+    G[w0 + W.size:w0 + W.size + U.size] = (g.dU + npmath.penalty_gradient(reg_code, reg, U)).ravel()
+    G[b0:b0 + k * H] = g.db if b is not None else 0.0
+    return g.dx.reshape(len(dz), -1).astype(P.dtype) if r > 1 else None
 
 
 def _geometry(layi: np.ndarray, r: int) -> tuple[tuple[int, ...], ...]:
