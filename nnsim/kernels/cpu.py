@@ -463,17 +463,17 @@ def _sumsq(x, o, n):
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     n8 = n - n % 8
     for i in range(o, o + n8, 8):
-        s0 += float(x[i]) * x[i]
-        s1 += float(x[i + 1]) * x[i + 1]
-        s2 += float(x[i + 2]) * x[i + 2]
-        s3 += float(x[i + 3]) * x[i + 3]
-        s4 += float(x[i + 4]) * x[i + 4]
-        s5 += float(x[i + 5]) * x[i + 5]
-        s6 += float(x[i + 6]) * x[i + 6]
-        s7 += float(x[i + 7]) * x[i + 7]
+        s0 += np.float64(x[i]) * np.float64(x[i])
+        s1 += np.float64(x[i + 1]) * np.float64(x[i + 1])
+        s2 += np.float64(x[i + 2]) * np.float64(x[i + 2])
+        s3 += np.float64(x[i + 3]) * np.float64(x[i + 3])
+        s4 += np.float64(x[i + 4]) * np.float64(x[i + 4])
+        s5 += np.float64(x[i + 5]) * np.float64(x[i + 5])
+        s6 += np.float64(x[i + 6]) * np.float64(x[i + 6])
+        s7 += np.float64(x[i + 7]) * np.float64(x[i + 7])
     s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     for i in range(o + n8, o + n):
-        s += float(x[i]) * x[i]
+        s += np.float64(x[i]) * np.float64(x[i])
     return s
 
 
