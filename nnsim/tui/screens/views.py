@@ -87,6 +87,8 @@ class Display:
         snap = self.lab.browsed
         if snap is not None:
             return snap.trace
+        if self.lab.walking and self.lab.phase is not None:   # a step walked with f: its numbers
+            return self.lab.phase.trace
         return self.lab.last_trace
 
     def highlight(self) -> tuple[str, int] | None:
