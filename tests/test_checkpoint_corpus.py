@@ -98,7 +98,9 @@ def test_byte_flips(valid: Path, tmp_path: Path) -> None:
         else:
             loaded += 1
             assert np.all(np.isfinite(tr.net.P))
-    assert refused > 250, (refused, loaded)
+    # most bytes are array data or headers that are checked (CRC, names, sizes); the rest are
+    # zip fields nothing depends on (timestamps, version numbers, attributes)
+    assert refused > 200, (refused, loaded)
 
 
 @pytest.mark.parametrize("keep", [0, 1, 22, 100, 0.3, 0.6, 0.95, -1])

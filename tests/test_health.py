@@ -46,17 +46,21 @@ def test_set_weights_refuses_non_finite_and_non_real_values() -> None:
     np.testing.assert_array_equal(net.P, before)
 
 
-def test_infinite_bias_behind_a_saturated_tanh_is_diagnosed() -> None:
+@pytest.mark.parametrize("path", ["step", "play"])
+def test_infinite_bias_behind_a_saturated_tanh_is_diagnosed(path: str) -> None:
     """The issue's case: an infinite hidden bias saturates tanh, so the loss and the gradients
-    stay finite; the check after the update names the bias."""
+    stay finite; the check of the weights names the bias — after the first play call, within
+    PARAM_CHECK_EVERY single steps."""
+    from nnsim.engine.trainer import PARAM_CHECK_EVERY
     tr = circle()
     b0 = next(sl for sl in tr.net.param_slices() if sl.name == "layer0.b")
     tr.net.P[b0.start] = np.inf                       # behind the trainer's back
     with pytest.raises(DivergenceError) as info:
-        tr.step_batch()
+        for _ in range(PARAM_CHECK_EVERY):
+            tr.step_batch() if path == "step" else tr.play(5)
     err = info.value
     assert err.applied and err.quantity == "bias b" and err.layer == 1
-    assert "after the update of step 1" in str(err) and "reset the weights" in str(err)
+    assert err.step <= PARAM_CHECK_EVERY and "reset the weights" in str(err)
 
 
 def test_epsilon_that_vanishes_is_diagnosed() -> None:

@@ -69,14 +69,16 @@ class Thinned:
             raise ValueError("Thinned needs thinned >= 2, recent >= 1 and head >= 0")
         self.head, self.thinned, self.recent = head, thinned, recent
         self.capacity = head + thinned + recent + max(1, recent // 4)
-        self.seq = np.zeros(self.capacity, dtype=np.int64)
-        self.cols = {k: np.zeros(self.capacity, dtype=dt) for k, dt in columns.items()}
+        size = min(self.capacity, 256)     # the columns grow (doubling) up to the capacity
+        self.seq = np.zeros(size, dtype=np.int64)
+        self.cols = {k: np.zeros(size, dtype=dt) for k, dt in columns.items()}
         self.n = 0          # rows held
         self.settled = 0    # rows [0, settled) are head or thinned rows; the rest are recent
         self.n_thin = 0     # settled rows numbered >= head
         self.stride = 1
         self.total = 0      # rows ever added
         self.version = 0    # changes whenever the rows change
+        self.last = -1      # the number of the newest row
 
     def __len__(self) -> int:
         return self.n
@@ -91,25 +93,45 @@ class Thinned:
         src = self.seq if name == "seq" else self.cols[name]
         return src[:self.n].copy()
 
-    def extend(self, seq: np.ndarray, **values: np.ndarray) -> None:
-        """Append rows numbered `seq` (increasing, after every number held)."""
+    def _make_room(self) -> None:
+        """Called when the columns are full: grow them (up to the capacity), else thin."""
+        size = len(self.seq)
+        if size < self.capacity:
+            new = min(self.capacity, 2 * size)
+            self.seq = np.concatenate([self.seq, np.zeros(new - size, dtype=self.seq.dtype)])
+            for name, col in self.cols.items():
+                self.cols[name] = np.concatenate([col, np.zeros(new - size, dtype=col.dtype)])
+        else:
+            self._settle()
+
+    def extend(self, seq: np.ndarray, **values: Any) -> None:
+        """Append rows numbered `seq` (increasing, after every number held); a value may be
+        one number for all the rows."""
         k, i = len(seq), 0
+        if k and int(seq[0]) <= self.last:
+            raise ValueError("rows must be numbered in increasing order after the rows held")
         while i < k:
-            if self.n == self.capacity:
-                self._settle()
-            take = min(self.capacity - self.n, k - i)
+            if self.n == len(self.seq):
+                self._make_room()
+            take = min(len(self.seq) - self.n, k - i)
             a, b = self.n, self.n + take
             self.seq[a:b] = seq[i:i + take]
             for name, col in self.cols.items():
-                col[a:b] = values[name][i:i + take]
+                v = values[name]
+                col[a:b] = v[i:i + take] if isinstance(v, np.ndarray) else v
             self.n, i = b, i + take
             self.total += take
+        if k:
+            self.last = int(seq[-1])
         self.version += 1
 
     def append(self, seq: int, **values: Any) -> None:
         """Append one row (numbered after every row held)."""
-        if self.n == self.capacity:
-            self._settle()
+        if seq <= self.last:
+            raise ValueError(f"row {seq} does not come after row {self.last}")
+        self.last = seq
+        if self.n == len(self.seq):
+            self._make_room()
         i = self.n
         self.seq[i] = seq
         for name, col in self.cols.items():
@@ -174,11 +196,15 @@ class Thinned:
         thin = s[s >= self.head]
         if len(thin) > self.thinned or np.any(thin % stride):
             raise ValueError(f"{what}: the kept rows do not follow the thinning rule")
+        if len(self.seq) < self.capacity:
+            self.seq = np.zeros(self.capacity, dtype=self.seq.dtype)
+            self.cols = {k: np.zeros(self.capacity, dtype=c.dtype) for k, c in self.cols.items()}
         self.seq[:n] = seq
         for name, col in self.cols.items():
             col[:n] = values[name]
         self.n, self.settled, self.n_thin = n, settled, len(thin)
         self.stride, self.total = stride, total
+        self.last = int(seq[-1]) if n else -1
         self.version += 1
 
 
@@ -204,7 +230,8 @@ class History:
         self._epochs = Thinned({"rec": object}, *(epoch_policy or EPOCH_POLICY))
         self._batches = Thinned({"epoch": np.int32, "batch": np.int32, "loss": np.float64},
                                 *(batch_policy or BATCH_POLICY))
-        self._pending: list[tuple[int, int, int, float]] = []
+        # single steps, staged as plain lists (cheaper than any NumPy call per step)
+        self._pending: tuple[list[int], list[int], list[int], list[float]] = ([], [], [], [])
         self._epoch_list: list[EpochRecord] = []
         self._epoch_list_version = 0
         self._last: EpochRecord | None = None
@@ -218,26 +245,27 @@ class History:
 
     def add_batch(self, step: int, epoch: int, batch: int, loss: float) -> None:
         """One mini-batch (the stepping path: staged, moved to the columns in blocks)."""
-        p = self._pending
-        p.append((step, epoch, batch, loss))
-        if len(p) >= _PENDING:
+        s, e, b, l = self._pending
+        s.append(step)
+        e.append(epoch)
+        b.append(batch)
+        l.append(loss)
+        if len(s) >= _PENDING:
             self._flush()
 
     def add_batches(self, step: int, epoch: int, first: int, losses: np.ndarray) -> None:
         """Mini-batches step, step+1, … of one epoch, numbered first, first+1, … in it."""
         self._flush()
-        n = len(losses)
-        r = np.arange(n)
-        self._batches.extend(step - 1 + r, epoch=np.full(n, epoch), batch=first + r,
+        r = np.arange(len(losses))
+        self._batches.extend(r + (step - 1), epoch=epoch, batch=r + first,
                              loss=np.asarray(losses, dtype=np.float64))
 
     def _flush(self) -> None:
-        p = self._pending
-        if p:
-            a = np.array(p, dtype=np.float64)
-            self._pending = []
-            self._batches.extend(a[:, 0].astype(np.int64) - 1, epoch=a[:, 1], batch=a[:, 2],
-                                 loss=a[:, 3])
+        s, e, b, l = self._pending
+        if s:
+            self._pending = ([], [], [], [])
+            self._batches.extend(np.array(s, dtype=np.int64) - 1, epoch=np.array(e),
+                                 batch=np.array(b), loss=np.array(l, dtype=np.float64))
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -260,12 +288,12 @@ class History:
     @property
     def batch_count(self) -> int:
         """Mini-batches recorded in all (kept or thinned out)."""
-        return self._batches.total + len(self._pending)
+        return self._batches.total + len(self._pending[0])
 
     @property
     def last_batch_loss(self) -> float | None:
-        if self._pending:
-            return self._pending[-1][3]
+        if self._pending[3]:
+            return self._pending[3][-1]
         b = self._batches
         return float(b.cols["loss"][b.n - 1]) if b.n else None
 
@@ -318,7 +346,7 @@ class History:
         b = self._batches
         cols = b.seq.nbytes + sum(c.nbytes for c in b.cols.values())
         per_epoch = 400 + 64 * (len(self._last.grad_norms) if self._last else 0)
-        return cols + self._epochs.seq.nbytes + self._epochs.capacity * 8 + len(self._epochs) * per_epoch
+        return cols + 2 * self._epochs.seq.nbytes + len(self._epochs) * per_epoch
 
     # -- saving and restoring ------------------------------------------------------------------
     def state(self, n_layers: int | None = None) -> dict[str, Any]:

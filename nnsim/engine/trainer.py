@@ -30,6 +30,10 @@ from .trace import LayerTrace, Phase, StepTrace
 from .unroll import recurrent_trace
 
 
+#: Single steps check the weights for inf/NaN this often (and at every epoch's end).
+PARAM_CHECK_EVERY = 16
+
+
 class Trainer:
     """Trains a `Network` on (x_train, y_train), evaluating on (x_test, y_test) each epoch."""
 
@@ -88,6 +92,7 @@ class Trainer:
         self.seed = int(seed)
         # BLAS dot without NumPy's floating-point warnings: ‖P‖² after each update
         self._pdot = blas.sdot if net.dtype == np.float32 else blas.ddot
+        self._gn_alarm = float(np.finfo(net.dtype).max) ** 0.25   # every step above this norm
         self._health_layers = health.checked_layers(net, self.loss.code, self.from_logits)
         n = len(self.x_train)
         self._health_rows = np.unique(np.linspace(0, n - 1, min(n, health.HEALTH_ROWS)).astype(np.int64))
@@ -390,9 +395,13 @@ class Trainer:
             self.max_grad_norm = max(self.max_grad_norm, float(np.sqrt((gn * gn).sum(axis=1)).max()))
         if apply and done:
             self._advance(done, out_loss)
-            P = self.net.P
-            if not math.isfinite(self._pdot(P, P)):   # ‖P‖² inf or NaN: look closer (0.1 µs)
-                self._check_params_after_update()
+            # the weights after the update: ‖P‖² (BLAS, no NumPy warnings) after every play
+            # call, every PARAM_CHECK_EVERY-th single step, a step with a large gradient, and
+            # at each epoch's end (single steps cannot overflow sane weights: see engine.md)
+            if done > 1 or self.step % PARAM_CHECK_EVERY == 0 or self.max_grad_norm > self._gn_alarm:
+                P = self.net.P
+                if not math.isfinite(self._pdot(P, P)):
+                    self._check_params_after_update()
         if done < count:
             order, U = self._ensure_plan()
             raise self._diagnose(order, U, int(self.cfg[lay.CFG_ERR]),
