@@ -23,9 +23,30 @@ import math
 
 from numba import cuda, float64
 
-from .catalogue import (ADAGRAD, ADAM, BCE, ELU, EPS_P, ERR_GRAD, ERR_LOSS, LEAKY_RELU, MAE,
-                        MOMENTUM, MSE, NESTEROV, REG_L1, REG_L2, RELU, RMSPROP, SGD, SIGMOID,
-                        SOFTMAX, SPARSE_CCE, SSE, TANH)
+from .catalogue import (
+    ADAGRAD,
+    ADAM,
+    BCE,
+    ELU,
+    EPS_P,
+    ERR_GRAD,
+    ERR_LOSS,
+    LEAKY_RELU,
+    MAE,
+    MOMENTUM,
+    MSE,
+    NESTEROV,
+    REG_L1,
+    REG_L2,
+    RELU,
+    RMSPROP,
+    SGD,
+    SIGMOID,
+    SOFTMAX,
+    SPARSE_CCE,
+    SSE,
+    TANH,
+)
 
 TPB = 128    # threads per block of the 1-D kernels and the reductions (a power of two)
 TILE = 16    # the products run TILE × TILE thread blocks over TILE × TILE shared tiles

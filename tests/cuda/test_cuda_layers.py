@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numba import cuda as nb_cuda
+from test_cuda_training import _close, _weights_close  # noqa: E402 (tests/cuda is on sys.path)
 
 from nnsim.engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
 from nnsim.kernels import catalogue as cat
@@ -15,8 +16,6 @@ from nnsim.kernels import cuda_dense as K
 from nnsim.kernels import cuda_layers as CL
 from nnsim.scenarios import load_scenario
 from nnsim.scenarios.build import build_session
-
-from test_cuda_training import _close, _weights_close  # noqa: E402 (tests/cuda is on sys.path)
 
 GEOMETRIES = [  # (input C, H, W), the conv or pool layer
     ((2, 5, 4), Conv2D(2, kernel_size=3, padding="same")),
