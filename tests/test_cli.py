@@ -30,9 +30,10 @@ SMALL = DATA / "gradcheck_small.toml"        # tanh/sigmoid with dropout and L2
 BROKEN = DATA / "broken_values.toml"         # unknown activation, negative learning rate
 NOT_TOML = DATA / "not_toml.toml"
 
+NUM = r"(?:0|\d+(?:\.\d+)?(?:e-?\d+)?)"       # nnsim.numfmt: 4 significant digits, 0, 1.2e-5
 EPOCH_LINE = re.compile(
-    r"^Epoch (\d+)/(\d+) - loss: \d+\.\d{4} - accuracy: \d\.\d{4} - test_loss: \d+\.\d{4} - "
-    r"test_accuracy: \d\.\d{4} - \d+\.\d{2}s$", re.M)
+    rf"^Epoch (\d+)/(\d+) - loss: {NUM} - accuracy: {NUM} - test_loss: {NUM} - "
+    rf"test_accuracy: {NUM} - \d+\.\d{{2}}s$", re.M)
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -163,8 +164,8 @@ def test_run_quiet_prints_only_the_last_epoch(capsys) -> None:
 def test_run_regression_line_uses_mae(capsys) -> None:
     code, out, _ = run_cli(capsys, "run", SINE)
     assert code == 0 and "No goals set." in out
-    assert re.search(r"^Epoch 4/4 - loss: \d+\.\d{4} - mae: \d+\.\d{4} - test_loss: \d+\.\d{4} - "
-                     r"test_mae: \d+\.\d{4} - \d+\.\d{2}s$", out, re.M)
+    assert re.search(rf"^Epoch 4/4 - loss: {NUM} - mae: {NUM} - test_loss: {NUM} - "
+                     rf"test_mae: {NUM} - \d+\.\d{{2}}s$", out, re.M)
 
 
 def test_run_without_a_test_set_leaves_the_test_columns_out(capsys, tmp_path) -> None:
@@ -173,7 +174,7 @@ def test_run_without_a_test_set_leaves_the_test_columns_out(capsys, tmp_path) ->
     hist = tmp_path / "h.csv"
     code, out, _ = run_cli(capsys, "run", path, "--history", hist)
     assert code == 0
-    assert re.search(r"^Epoch 4/4 - loss: \d+\.\d{4} - mae: \d+\.\d{4} - \d+\.\d{2}s$", out, re.M)
+    assert re.search(rf"^Epoch 4/4 - loss: {NUM} - mae: {NUM} - \d+\.\d{{2}}s$", out, re.M)
     assert "test_loss" not in out
     with hist.open(newline="") as fh:
         assert all(r["test_loss"] == "" for r in csv.DictReader(fh))

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nnsim.engine import Conv2D, Dense, Dropout, Flatten
+from nnsim.engine.layers import LSTM, SimpleRNN
 from nnsim.engine.shapes import show
 from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import Session, build_session
@@ -30,15 +31,19 @@ def model_table(session: Session) -> Table:
     summary = net.summary()
     widest = max([len(show(net.input_shape or (net.input_dim,)))]
                  + [len(r.output_shape) for r in summary])   # shapes are never cut short
-    table.add_column("Layer (type)", no_wrap=True)
+    names = [f"{r.name} ({r.type})" for r in summary]
+    # names, shapes and counts are never cut short; the details wrap (80 columns fit)
+    table.add_column("Layer (type)", no_wrap=True, min_width=max([13] + [len(n) for n in names]))
     table.add_column("Output Shape", no_wrap=True, min_width=max(12, widest))
     table.add_column("Param #", justify="right", no_wrap=True,
                      min_width=max([7] + [len(f"{r.params:,}") for r in summary]))
-    table.add_column("Details", no_wrap=True)
-    inputs = (f"images {'×'.join(map(str, net.input_shape))} (channels × height × width)"
-              if net.input_shape else ", ".join(session.dataset.feature_names))
+    table.add_column("Details", overflow="fold")
+    inputs = (name_list(session.dataset.feature_names) if not net.input_shape else
+              f"images {'×'.join(map(str, net.input_shape))} (channels × height × width)"
+              if len(net.input_shape) == 3 else
+              f"sequences of {net.input_shape[0]} steps × {net.input_shape[1]} features")
     table.add_row(Text("input (Input)"), Text(show(net.input_shape or (net.input_dim,))), Text("0"),
-                  Text(clean_line(inputs)[:40]))
+                  Text(clean_line(inputs)))
     for row, layer in zip(summary, net.layers):
         if isinstance(layer, Dense):
             detail = f"{layer.activation}, init {layer.init}"
@@ -51,6 +56,13 @@ def model_table(session: Session) -> Table:
         table.add_row(Text(f"{row.name} ({row.type})"), Text(row.output_shape),
                       Text(f"{row.params:,}"), Text(detail))
     return table
+
+
+def name_list(names: list[str], limit: int = 6) -> str:
+    """Feature names for one line: all of a few, else the first ones, "…" and the last."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[: limit - 2]) + f", …, {names[-1]}"
 
 
 def _pair(p: tuple[int, int]) -> str:
@@ -67,6 +79,11 @@ def layer_detail(layer: object) -> str:
         return detail
     if isinstance(layer, Flatten):
         return "channel by channel, row by row"
+    if isinstance(layer, (SimpleRNN, LSTM)):
+        what = (f"{layer.activation}" if isinstance(layer, SimpleRNN) else
+                "gates i, f, g, o; c = f·c + i·g, h = o·tanh c")
+        return (f"{what}; " + ("every step's h" if layer.return_sequences else "last step's h")
+                + (", no bias" if not layer.use_bias else ""))
     return (f"{'max' if layer.kind == 'maxpool2d' else 'mean'} of {_pair(layer.pool_size)}, "  # type: ignore[attr-defined]
             f"stride {_pair(layer.stride)}")  # type: ignore[attr-defined]
 
@@ -88,7 +105,7 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
     ds, tr, d, t = session.dataset, session.trainer, scenario.data, scenario.training
     data = [f"dataset: {d.dataset} ({_task(session)})",
             f"samples: {ds.n_train} train / {ds.n_test} test (test fraction {d.test_fraction:g})",
-            f"inputs: {ds.input_dim} ({', '.join(ds.feature_names)})"]
+            f"inputs: {ds.input_dim} ({name_list(ds.feature_names)})"]
     extras = []
     if d.noise:
         extras.append(f"noise {d.noise:g}")
@@ -96,6 +113,11 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
         extras.append("normalized (mean 0, std 1)")
     if d.path:
         extras.append(f"file {d.path}")
+    if ds.input_kind == "sequence" and ds.input_shape:
+        extras.append(f"sequences of {ds.input_shape[0]} steps"
+                      + (f", pattern {d.pattern}" if d.pattern else ""))
+    if d.target == "inputs" and d.dataset != "csv":
+        extras.append("targets = the inputs (an autoencoder)")
     if extras:
         data.append(", ".join(extras))
 
@@ -107,7 +129,8 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
     training = [f"loss: {loss}, metric: {tr.metric}",
                 f"optimizer: {opt}, learning rate {t.learning_rate:g}",
                 f"schedule: {sched}",
-                f"regularization: {reg}",
+                f"regularization: {reg}"
+                + (f", gradients clipped to global norm {t.clip_norm:g}" if t.clip_norm else ""),
                 f"batch size {t.batch_size}{f' = {ds.n_train}' if t.batch_size == 'full' else ''} "
                 f"({bpe} {'batch' if bpe == 1 else 'batches'} per epoch), {t.epochs} epochs, "
                 f"{'shuffled' if t.shuffle else 'not shuffled'}",
@@ -117,11 +140,14 @@ def describe(scenario: Scenario, session: Session) -> list[tuple[str, list[str]]
 
 
 def print_summary(console: Console, path: Path, scenario: Scenario, session: Session) -> None:
+    """The summary; on a terminal prose lines wrap between words at its width (80 columns fit),
+    in a pipe or a file each stays one line."""
+    wrap = {"soft_wrap": not console.is_terminal}
     console.print(user_text(f"{path}: valid scenario", style="green", one_line=True))
-    console.print(user_text(f'Model: "{scenario.meta.name}"', style="bold", one_line=True))
+    console.print(user_text(f'Model: "{scenario.meta.name}"', style="bold", one_line=True), **wrap)
     if scenario.meta.description.strip():
         console.print(user_text(first_sentence(scenario.meta.description, limit=200), style="italic",
-                                one_line=True))
+                                one_line=True), **wrap)
     console.print(model_table(session))
     n = session.network.n_params
     console.print(f" Total params: {n:,}")
@@ -131,7 +157,7 @@ def print_summary(console: Console, path: Path, scenario: Scenario, session: Ses
         console.print()
         console.print(Text(title, style="bold"))
         for line in lines:
-            console.print(user_text("  " + line, one_line=True))
+            console.print(user_text("  " + line, one_line=True), **wrap)
 
 
 def check_command(args: argparse.Namespace) -> int:

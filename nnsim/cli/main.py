@@ -202,9 +202,11 @@ def list_command(args: argparse.Namespace) -> int:
         shown = folder.relative_to(Path.cwd())
     except ValueError:
         shown = folder
+    first = lessons[0].path.stem
+    number = first.split("-", 1)[0]
     console.print(user_text(f"\n{len(lessons)} lessons in {shown}. "
-                            f"Open one with: nnsim {shown / lessons[0].path.name}  "
-                            f"(or nnsim run / nnsim check)"))
+                            f"Open one by its number or name, from any folder: nnsim {number}, "
+                            f"nnsim run {number}, nnsim check {first}"))
     return EXIT_OK
 
 
@@ -303,20 +305,42 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 # -- entry point -----------------------------------------------------------------------------------
+def scenario_arg(text: str, command: str = "run") -> str:
+    """A FILE argument: the path as given when it exists; else, when it is no path (no folder
+    in it), the built-in lesson it names by number or name (`nnsim run 06`, `nnsim check
+    two-circles`), from any folder; else a usage error naming the closest lesson."""
+    from nnsim.scenarios.library import closest_lesson, find_lesson
+
+    if Path(text).exists():
+        return text
+    if "/" not in text and "\\" not in text:
+        found = find_lesson(text)
+        if found is not None:
+            return str(found)
+    close = closest_lesson(text)
+    prog = "nnsim" if command is None else f"nnsim {command}"
+    hint = (f"; did you mean the built-in lesson {close.stem} ({prog} {close.stem})?" if close
+            else "; nnsim list shows the built-in lessons (nnsim run 06 runs lesson 06)")
+    raise UsageError(f"{text}: file not found{hint}")
+
+
 def _dispatch(argv: list[str]) -> int:
     if not argv:
         return open_app(None)
     first = argv[0]
     if first not in COMMANDS and not first.startswith("-"):
-        if Path(first).suffix.lower() == ".toml" or Path(first).exists():
+        from nnsim.scenarios.library import find_lesson
+        lesson = None if Path(first).exists() or "/" in first else find_lesson(first)
+        if Path(first).suffix.lower() == ".toml" or Path(first).exists() or lesson is not None:
             if len(argv) > 1:
                 raise UsageError(f"unexpected arguments after {first}: {' '.join(argv[1:])} "
                                  "(options belong to a command, e.g. nnsim run FILE --epochs 10)")
-            return open_app(first)
+            return open_app(scenario_arg(first, None))
         close = difflib.get_close_matches(first, COMMANDS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise UsageError(f"unknown command '{first}'; {hint}commands: {', '.join(COMMANDS)}; "
-                         "or give a scenario file ending in .toml")
+                         "or give a scenario file ending in .toml, or a lesson's number or name "
+                         "(nnsim list)")
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -327,6 +351,8 @@ def _dispatch(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         return open_app(None)
+    if getattr(args, "file", None) is not None:    # a lesson's number or name works from anywhere
+        args.file = scenario_arg(args.file, args.command)
     return HANDLERS[args.command](args)
 
 

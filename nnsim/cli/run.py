@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import zipfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
 
 from nnsim.files import UserFileError, check_user_file
+from nnsim.numfmt import num
 from nnsim.usertext import user_text
 
 from .backends import chosen_backend
@@ -36,11 +36,8 @@ MAX_CHECKPOINT_BYTES = 4 << 30
 
 
 def _fmt(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
+    """The one number format (nnsim.numfmt): 4 significant digits, scientific when huge/tiny."""
+    return num(value, none="n/a")
 
 
 def epoch_line(rec: EpochRecord, total: int) -> str:
@@ -188,8 +185,13 @@ def run_command(args: argparse.Namespace) -> int:
             kept = tr.history.summary()
             thinned = (f"; thinned from {kept['epochs_total']} and {kept['batches_total']}"
                        if kept["decimated"] else "")
-            console.print(user_text(f"History written to {history_path} ({kept['epochs_kept']} "
-                                    f"epochs, {kept['batches_kept']} batches{thinned}).", one_line=True))
+            if history_path.suffix.lower() == ".csv":    # one row per epoch: say where batches are
+                what = (f"{kept['epochs_kept']} epochs, one row each{thinned}; a .csv holds epochs "
+                        f"only: --history {history_path.with_suffix('.json').name} also writes the "
+                        f"{kept['batches_kept']} mini-batch losses")
+            else:
+                what = f"{kept['epochs_kept']} epochs, {kept['batches_kept']} batches{thinned}"
+            console.print(user_text(f"History written to {history_path} ({what}).", one_line=True))
         except OSError as exc:
             failed += 1
             err(f"history not written: {exc}")

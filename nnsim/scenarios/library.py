@@ -9,10 +9,13 @@ for path, scenario in builtin_lessons():      # the lessons that validate, sorte
 ```
 
 `scan_lessons()` also returns the files that fail to validate, with their error.
+`find_lesson("06")`, `find_lesson("two-circles")` find a lesson file by its number or name from
+any folder (the command line's `nnsim run NAME`); `closest_lesson("two-circle")` suggests one.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +66,58 @@ def scan_lessons(folder: Path | None = None) -> list[LessonFile]:
 def builtin_lessons(folder: Path | None = None) -> list[tuple[Path, Scenario]]:
     """(path, scenario) for every built-in lesson that validates, sorted by file name."""
     return [(f.path, f.scenario) for f in scan_lessons(folder) if f.scenario is not None]
+
+
+_NUMBERED = re.compile(r"^(\d+)-(.+)$")
+
+
+def _lesson_files(folder: Path | None) -> list[Path]:
+    folder = builtin_lessons_dir() if folder is None else Path(folder)
+    return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
+
+
+def _key(name: str) -> str:
+    """A lesson reference as typed: "06", "two-circles", "06-two-circles.toml", "Two Circles"."""
+    key = Path(name.strip()).name.lower()
+    key = key.removesuffix(".toml")
+    return re.sub(r"[\s_]+", "-", key)
+
+
+def find_lesson(name: str, folder: Path | None = None) -> Path | None:
+    """The built-in lesson `name` refers to: its number ("06" or "6"), its file name with or
+    without ".toml" ("06-two-circles"), or the name after the number ("two-circles"); None
+    when no lesson (or more than one) matches."""
+    key = _key(name)
+    if not key:
+        return None
+    files = _lesson_files(folder)
+    for path in files:
+        if path.stem.lower() == key:
+            return path
+    found = []
+    for path in files:
+        m = _NUMBERED.match(path.stem.lower())
+        if m is None:
+            continue
+        number, rest = m.groups()
+        if (key.isdigit() and int(key) == int(number)) or rest == key:
+            found.append(path)
+    return found[0] if len(found) == 1 else None
+
+
+def closest_lesson(name: str, folder: Path | None = None) -> Path | None:
+    """The built-in lesson whose file name (or the part after its number) is closest to
+    `name`, if any is reasonably close (for "file not found: did you mean …?")."""
+    key = _key(name)
+    by_name: dict[str, Path] = {}
+    for path in _lesson_files(folder):
+        stem = path.stem.lower()
+        by_name[stem] = path
+        m = _NUMBERED.match(stem)
+        if m is not None:
+            by_name.setdefault(m.group(2), path)
+    close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
+    return by_name[close[0]] if close else None
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
