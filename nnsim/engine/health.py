@@ -98,14 +98,15 @@ def check_due(epoch: int) -> bool:
 
 
 def screen(layers: list[tuple[int, int, int]], z_of: Any, rows: int) -> bool:
-    """True when the last mini-batch's z (`z_of(l)`, rows × units) look saturated or dead: a
+    """True when the last mini-batch's z (`z_of(l, units)`: the rows × units values, flat, row
+    by row) look saturated or dead: a
     relu layer with z ≤ 0 everywhere, or a tanh/sigmoid layer with half its units beyond the
     limit on every row. (A unit saturated on 99 % of the training set is so on a mini-batch
     of 10 with probability 0.9: a stuck network is caught within an epoch or two.)"""
     if rows <= 0:
         return True
     for l, code, units in layers:
-        z = z_of(l)
+        z = z_of(l, units)
         if code == cat.RELU:
             if z.max() <= 0:
                 return True
@@ -113,7 +114,7 @@ def screen(layers: list[tuple[int, int, int]], z_of: Any, rows: int) -> bool:
         beyond = np.abs(z) > SATURATION_Z[code]
         # half the units beyond the limit on every row needs half of all the values beyond it
         if 2 * np.count_nonzero(beyond) >= z.size and \
-                np.count_nonzero(beyond.all(axis=0)) >= SATURATED_UNITS * units:
+                np.count_nonzero(beyond.reshape(rows, units).all(axis=0)) >= SATURATED_UNITS * units:
             return True
     return False
 

@@ -534,10 +534,9 @@ class Trainer:
         if self.backend_name == "cpu":
             rows, region, offs, ws = self._last_rows, self.region, self.offs, self.ws
 
-            def z_of(l: int) -> np.ndarray:
-                u = int(self.net.layi[l + 1, lay.UNITS])
-                start = region + int(offs[l + 1])
-                return ws[start:start + rows * u].reshape(rows, u)
+            def z_of(l: int, units: int) -> np.ndarray:
+                start = region + offs.item(l + 1)
+                return ws[start:start + rows * units]
 
             if not health.screen(layers, z_of, rows):
                 return out
