@@ -14,7 +14,7 @@ def test_unknown_names_list_valid_choices() -> None:
     with pytest.raises(ValueError, match="unknown loss 'hinge'.*binary_crossentropy"):
         losses.get("hinge")
     with pytest.raises(ValueError, match="unknown initializer.*glorot_uniform"):
-        initializers.get("orthogonal")
+        initializers.get("identity")
     with pytest.raises(ValueError, match="unknown schedule.*cosine"):
         schedules.Schedule.create("cyclic")
     with pytest.raises(ValueError, match="unknown activation"):

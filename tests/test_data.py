@@ -23,6 +23,7 @@ EXPECTED_TOTAL = {
     "circle": 500, "xor": 500, "gauss": 500, "spiral": 500, "moons": 500, "blobs": 500,
     "reg-plane": 1200, "reg-gauss": 1200, "sine": 200, "polynomial": 200,
     "admissions": 400, "digits": 1797, "iris": 150, "edges": 200, **{g: 8 for g in GATES},
+    "sine_wave": 500, "first_symbol": 1000, "adding": 1000,
 }
 NON_CSV = [n for n, s in DATASETS.items() if not (s.takes_path or s.takes_images)]  # no files
 

@@ -13,7 +13,7 @@ from .errors import DataError
 from .features import check_features, expand
 
 Task = Literal["binary", "multiclass", "regression"]
-InputKind = Literal["plane", "line", "vector", "image"]
+InputKind = Literal["plane", "line", "vector", "image", "sequence"]
 
 
 @dataclass
@@ -22,7 +22,8 @@ class Dataset:
 
     ``x_*`` are the model inputs (float64, (N, D)) after feature expansion and
     normalization. ``y_*`` are int64 class indices (N,) for classification or
-    float64 targets (N, 1) for regression. ``points_*`` keep the raw 2-D
+    float64 targets (N, K) for regression (K = 1 but for sequence targets, K = T, and
+    for ``target = "inputs"``, K = D: the targets are the inputs, an autoencoder). ``points_*`` keep the raw 2-D
     coordinates (plane datasets) or raw x (N, 1) (line datasets), else None.
     """
 
@@ -39,8 +40,16 @@ class Dataset:
     input_kind: InputKind = "vector"
     image_shape: tuple[int, int] | None = None
     #: (channels, height, width) of image inputs: each row of ``x_*`` is that image flattened
-    #: channel by channel, row by row (None: the inputs are a flat vector).
-    input_shape: tuple[int, int, int] | None = None
+    #: channel by channel, row by row; (steps, features) of sequences, step by step (None: the
+    #: inputs are a flat vector).
+    input_shape: tuple[int, ...] | None = None
+    #: one sample's targets as a shape where they are more than one value: (steps,) for a
+    #: sequence of targets, the input shape for an autoencoder (None: (K,) as they are)
+    target_shape: tuple[int, ...] | None = None
+    #: the class labels (N,) when the targets are the inputs (an autoencoder keeps them to
+    #: colour its codes by class), else None
+    labels_train: np.ndarray | None = field(default=None, repr=False)
+    labels_test: np.ndarray | None = field(default=None, repr=False)
     class_names: list[str] | None = None
     target_name: str | None = None
     #: Names of the raw input columns ``transform`` takes (plane: x1, x2 or CSV names).
@@ -138,9 +147,14 @@ def build(
     image_shape: tuple[int, int] | None = None,
     class_names: list[str] | None = None,
     target_name: str | None = None,
-    input_shape: tuple[int, int, int] | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    target_shape: tuple[int, ...] | None = None,
+    target_inputs: bool = False,
 ) -> Dataset:
-    """Apply features and normalization to a raw split and wrap it in a ``Dataset``."""
+    """Apply features and normalization to a raw split and wrap it in a ``Dataset``.
+
+    ``target_inputs``: the targets become the inputs (after normalization) — an autoencoder's
+    regression task; class labels, if any, are kept in ``labels_*``."""
     raw_train = np.asarray(raw_train, dtype=np.float64)
     raw_test = np.asarray(raw_test, dtype=np.float64).reshape(-1, raw_train.shape[1])
     feats: tuple[str, ...] | None = None
@@ -167,9 +181,19 @@ def build(
         std = np.where(std > 1e-12, std, 1.0)
         x_train = (x_train - mean) / std
         x_test = (x_test - mean) / std
+    labels_train = labels_test = None
+    if target_inputs:
+        if task != "regression":
+            labels_train = np.asarray(y_train, dtype=np.int64).reshape(-1)
+            labels_test = np.asarray(y_test, dtype=np.int64).reshape(-1)
+        task, y_train, y_test = "regression", x_train.copy(), x_test.copy()
+        target_shape = input_shape if input_shape is not None else (x_train.shape[1],)
+        target_name, class_names = "the inputs", None
     if task == "regression":
-        y_train = np.asarray(y_train, dtype=np.float64).reshape(-1, 1)
-        y_test = np.asarray(y_test, dtype=np.float64).reshape(-1, 1)
+        y_train = np.asarray(y_train, dtype=np.float64)
+        y_test = np.asarray(y_test, dtype=np.float64)
+        y_train = y_train if y_train.ndim == 2 else y_train.reshape(-1, 1)
+        y_test = y_test if y_test.ndim == 2 else y_test.reshape(-1, y_train.shape[1])
     else:
         y_train = np.asarray(y_train, dtype=np.int64).reshape(-1)
         y_test = np.asarray(y_test, dtype=np.int64).reshape(-1)
@@ -177,7 +201,7 @@ def build(
     return Dataset(
         name=name,
         task=task,
-        n_classes=n_classes,
+        n_classes=None if target_inputs else n_classes,
         x_train=np.ascontiguousarray(x_train, dtype=np.float64),
         x_test=np.ascontiguousarray(x_test, dtype=np.float64),
         y_train=y_train,
@@ -187,8 +211,12 @@ def build(
         points_test=raw_test.copy() if keep_points else None,
         input_kind=input_kind,
         image_shape=image_shape if image_shape is not None else (
-            (input_shape[1], input_shape[2]) if input_shape is not None else None),
+            (input_shape[1], input_shape[2]) if input_shape is not None and len(input_shape) == 3
+            else None),
         input_shape=input_shape,
+        target_shape=target_shape,
+        labels_train=labels_train,
+        labels_test=labels_test,
         class_names=class_names,
         target_name=target_name,
         raw_names=raw_list,

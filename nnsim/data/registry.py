@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import classic, idx, playground, real
+from . import classic, idx, playground, real, sequences
 from . import images as imagesets
 from .csvdata import read_csv
 from .dataset import Dataset, InputKind, Task, build, plain_split, stratified_split
@@ -18,6 +18,9 @@ MIN_SAMPLES = 4
 MAX_SAMPLES = 200_000
 MAX_NOISE = 0.5
 MAX_TEST_FRACTION = 0.9
+MAX_STEPS = 1000
+#: `target` = this on any dataset but csv: the targets are the inputs (an autoencoder)
+TARGET_INPUTS = "inputs"
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,15 @@ class DatasetSpec:
     inputs: int | None = None      # input columns before features, where fixed (vector/image)
     classes: int | None = None     # number of classes, where fixed
     input_shape: tuple[int, int, int] | None = None   # (channels, height, width), where fixed
-    takes_shape: bool = False      # `shape`: the CSV's columns are an image of that shape
+    takes_shape: bool = False      # `shape`: the CSV's columns are an image or a sequence
     takes_images: bool = False     # `images`, `labels` (and test_*): IDX files
+    default_steps: int | None = None   # sequences: `steps` (time steps), None: takes none
+    takes_pattern: bool = False    # `pattern`: many_to_one, many_to_many or one_to_many
+    step_features: int | None = None   # sequences: features per step (None: one per class)
+
+    @property
+    def takes_steps(self) -> bool:
+        return self.default_steps is not None
 
     @property
     def fixed_size(self) -> bool:
@@ -94,6 +104,15 @@ DATASETS: dict[str, DatasetSpec] = dict([
           "multiclass", "vector", None, inputs=4, classes=3),
     _spec("csv", "Your own CSV file: numeric columns with a header and a target column",
           "regression", "vector", None, takes_features=True, takes_path=True, takes_shape=True),
+    _spec("sine_wave", "Sequences: a sine wave (period 16 steps); predict the next value "
+          "(pattern many_to_one or many_to_many) or the wave from a seed value (one_to_many)",
+          "regression", "sequence", 500, takes_noise=True, default_steps=20, takes_pattern=True,
+          step_features=1),
+    _spec("first_symbol", "Sequences of random symbols (one-hot); the label is the first "
+          "symbol, seen steps earlier (2-8 symbols)", "binary", "sequence", 1000,
+          takes_classes=True, default_classes=2, classes_range=(2, 8), default_steps=10),
+    _spec("adding", "The adding problem: values and markers; the target is the sum of the two "
+          "marked values", "regression", "sequence", 1000, default_steps=20, step_features=2),
 ])
 
 _SIMPLE_GENERATORS: dict[str, Callable[[int, float, np.random.Generator], tuple]] = {
@@ -189,6 +208,8 @@ def load_dataset(
     labels: str | Path | None = None,
     test_images: str | Path | None = None,
     test_labels: str | Path | None = None,
+    steps: int | None = None,
+    pattern: str | None = None,
 ) -> Dataset:
     """Generate or load dataset ``name`` and split it into train and test sets.
 
@@ -200,13 +221,28 @@ def load_dataset(
     ``test_images`` and ``test_labels`` those are the test set, else
     ``test_fraction`` of the training files is). Relative paths are resolved
     against ``base_dir``. Logic gates ignore ``test_fraction``: train and test are
-    both the 4 rows.
+    both the 4 rows. Sequence sets take ``steps`` (time steps) and sine_wave a
+    ``pattern``; a CSV's ``shape`` may also be (steps, features). ``target="inputs"``
+    on any dataset but csv makes the targets the inputs (an autoencoder; class
+    labels stay in ``labels_*``).
     Raises ``DataError`` (a ``ValueError``) with a ``field`` key path.
     """
     spec = get(name)
     n, noise_f, frac, seed_i = _check_common(spec, samples, noise, test_fraction, seed)
     gen_rng, split_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed_i).spawn(2))
-    common = dict(name=name, features=features, normalize=bool(normalize))
+    common: dict = dict(name=name, features=features, normalize=bool(normalize))
+    steps_i, pattern_s = _check_sequence(spec, steps, pattern)
+    if target == TARGET_INPUTS and name != "csv":
+        common["target_inputs"] = True
+    elif target is not None and name != "csv":
+        raise DataError(f"target applies to csv files (a column name), or is \"{TARGET_INPUTS}\" "
+                        f"(the targets are the inputs: an autoencoder), got {target!r}",
+                        "data.target")
+
+    if spec.input_kind == "sequence":
+        assert n is not None and steps_i is not None
+        return _load_sequences(spec, n, noise_f, frac, steps_i, pattern_s, classes, gen_rng,
+                               split_rng, common)
 
     if name in classic.GATE_TABLES:
         _check_classes(spec, classes, 2)
@@ -226,7 +262,7 @@ def load_dataset(
             "line" if d == 1 and table.task == "regression" else "vector")
         image = _csv_shape(shape, d, table.input_names, table.path.name)
         if image is not None:
-            kind = "image"
+            kind = "image" if len(image) == 3 else "sequence"
         if features is not None and kind != "plane":
             raise DataError(
                 f"features only apply to CSV files with exactly 2 input columns; "
@@ -299,20 +335,80 @@ def load_dataset(
 
 
 def _csv_shape(shape: Sequence[int] | None, d: int, names: list[str],
-               file: str) -> tuple[int, int, int] | None:
-    """`shape` as (channels, height, width) when it fits the CSV's d input columns."""
+               file: str) -> tuple[int, ...] | None:
+    """`shape` as (channels, height, width) or (steps, features) when it fits the CSV's d input
+    columns."""
     if shape is None:
         return None
     dims = list(shape)
-    if len(dims) != 3 or not all(_is_int(v) and int(v) >= 1 for v in dims):
-        raise DataError(f"shape must be [channels, height, width], three integers >= 1, got "
-                        f"{list(shape)!r}", "data.shape")
-    c, h, w = (int(v) for v in dims)
-    if c * h * w != d:
-        raise DataError(f"shape {[c, h, w]} holds {c * h * w} values, but {file} has {d} input "
+    if len(dims) not in (2, 3) or not all(_is_int(v) and int(v) >= 1 for v in dims):
+        raise DataError(f"shape must be [channels, height, width] (an image) or [steps, features] "
+                        f"(a sequence), integers >= 1, got {list(shape)!r}", "data.shape")
+    out = tuple(int(v) for v in dims)
+    size = int(np.prod(out))
+    if size != d:
+        order = ("channel 0 row by row, then channel 1, …" if len(out) == 3 else
+                 "step 0's features, then step 1's, …")
+        raise DataError(f"shape {list(out)} holds {size} values, but {file} has {d} input "
                         f"columns ({', '.join(names[:4])}{', …' if d > 4 else ''}); the columns "
-                        "are read as channel 0 row by row, then channel 1, …", "data.shape")
-    return c, h, w
+                        f"are read as {order}", "data.shape")
+    return out
+
+
+def _check_sequence(spec: DatasetSpec, steps: object, pattern: object) -> tuple[int | None, str]:
+    """Validate `steps` and `pattern` for a sequence set (others must leave them unset)."""
+    if steps is not None and not spec.takes_steps:
+        raise DataError(f"steps applies to the sequence datasets ({choices(SEQUENCE_SETS)}), "
+                        f"not {spec.name!r}", "data.steps")
+    if pattern is not None and not spec.takes_pattern:
+        raise DataError(f"pattern applies to dataset 'sine_wave', not {spec.name!r}", "data.pattern")
+    k = spec.default_steps if steps is None else steps
+    if k is not None and (not _is_int(k) or not 1 <= int(k) <= MAX_STEPS):  # type: ignore[call-overload]
+        raise DataError(f"steps must be an integer from 1 to {MAX_STEPS}, got {k!r}", "data.steps")
+    p = "many_to_one" if pattern is None else pattern
+    if p not in sequences.PATTERNS:
+        raise DataError(f"pattern must be one of {', '.join(sequences.PATTERNS)}, got {p!r}",
+                        "data.pattern")
+    return (None if k is None else int(k)), str(p)  # type: ignore[call-overload]
+
+
+def _load_sequences(spec: DatasetSpec, n: int, noise: float, frac: float, steps: int,
+                    pattern: str, classes: object, gen_rng: np.random.Generator,
+                    split_rng: np.random.Generator, common: dict) -> Dataset:
+    """sine_wave, first_symbol, adding: (steps, features) inputs, split plainly (as every
+    generated set)."""
+    target_shape: tuple[int, ...] | None = None
+    class_names = None
+    n_classes = None
+    task: Task = spec.task
+    if spec.name == "sine_wave":
+        _check_classes(spec, classes, None)
+        x, y = sequences.sine_wave(n, steps, noise, gen_rng, pattern)
+        feats, target_name = ["x"], "next value" if pattern == "many_to_one" else "wave"
+        if pattern != "many_to_one":
+            target_shape = (steps,)
+    elif spec.name == "first_symbol":
+        k = _check_classes(spec, classes, None)
+        assert k is not None
+        x, y = sequences.first_symbol(n, steps, k, gen_rng)
+        feats, target_name = [f"s{i}" for i in range(k)], "first symbol"
+        class_names = [f"s{i}" for i in range(k)]
+        n_classes = k
+        task = "binary" if k == 2 else "multiclass"
+    else:
+        _check_classes(spec, classes, None)
+        x, y = sequences.adding(n, steps, gen_rng)
+        feats, target_name = ["value", "marker"], "sum"
+    tr, te = plain_split(len(y), frac, split_rng)
+    return build(task=task, n_classes=n_classes, raw_train=x[tr], raw_test=x[te],
+                 y_train=y[tr], y_test=y[te], input_kind="sequence",
+                 raw_names=sequences.step_names(steps, feats), class_names=class_names,
+                 target_name=target_name, input_shape=(steps, len(feats)),
+                 target_shape=target_shape, **common)
+
+
+#: The datasets that take `steps` (their inputs are sequences).
+SEQUENCE_SETS = [n for n, s in DATASETS.items() if s.input_kind == "sequence"]
 
 
 def _load_idx(spec: DatasetSpec, classes: object, frac: float, split_rng: np.random.Generator,

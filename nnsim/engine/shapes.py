@@ -93,10 +93,11 @@ def infer(input_shape: Shape, layers: Sequence[Layer]) -> list[LayerShapes]:
             if len(shape) != 2:
                 what = (f"the data are {'images' if len(shape) == 3 else 'flat vectors'}"
                         if first_row else f"the layer before it gives {show(shape)}")
+                how = ("give the data a shape (a sequence data set, or [data] shape = [steps, "
+                       "features])" if first_row else "set return_sequences = true on the "
+                       "recurrent layer before it, so that it passes on every step")
                 raise ShapeError(i, f"{_name(i, layer)} needs sequences (time steps, features) "
-                                    f"as input, but {what}; give the data a shape (a sequence "
-                                    "data set, or [data] shape = [steps, features]), or set "
-                                    "return_sequences = true on the recurrent layer before it")
+                                    f"as input, but {what}; {how}")
             steps = shape[0]
             out.append(LayerShapes(shape, (steps, layer.units) if layer.return_sequences
                                    else (layer.units,)))

@@ -9,11 +9,11 @@ import numpy as np
 
 from ..data import DataError, Dataset, load_dataset
 from ..engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
-from ..engine.layers import Layer
+from ..engine.layers import LSTM, Layer, SimpleRNN
 from ..engine.shapes import ShapeError
 from .problems import Problem, ScenarioError
 from .schema import (AvgPool2DLayer, Conv2DLayer, DenseLayer, DropoutLayer, FlattenLayer,
-                     MaxPool2DLayer, Scenario)
+                     LSTMLayer, MaxPool2DLayer, Scenario, SimpleRNNLayer)
 
 
 @dataclass
@@ -43,7 +43,7 @@ def load_data(scenario: Scenario) -> Dataset:
                             classes=d.classes, features=d.features, normalize=d.normalize,
                             path=d.path, target=d.target, base_dir=base, shape=d.shape,
                             images=d.images, labels=d.labels, test_images=d.test_images,
-                            test_labels=d.test_labels)
+                            test_labels=d.test_labels, steps=d.steps, pattern=d.pattern)
     except DataError as err:
         raise ScenarioError([Problem(_source(scenario), err.field, None, str(err), None)]) from None
 
@@ -62,6 +62,13 @@ def engine_layer(spec: object) -> Layer:
         return kind(spec.pool_size, spec.stride)
     if isinstance(spec, FlattenLayer):
         return Flatten()
+    if isinstance(spec, SimpleRNNLayer):
+        return SimpleRNN(spec.units, spec.return_sequences, spec.init, spec.recurrent_init,
+                         spec.bias_init, spec.use_bias, activation=spec.activation,
+                         alpha=spec.alpha)
+    if isinstance(spec, LSTMLayer):
+        return LSTM(spec.units, spec.return_sequences, spec.init, spec.recurrent_init,
+                    spec.bias_init, spec.use_bias, unit_forget_bias=spec.unit_forget_bias)
     assert isinstance(spec, DropoutLayer), spec
     return Dropout(spec.rate)
 
@@ -113,7 +120,8 @@ def build_session(scenario: Scenario, *, seed: int | None = None,
             regularization=t.regularization, regularization_rate=t.regularization_rate,
             batch_size=t.batch_rows(len(ds.x_train)), shuffle=t.shuffle, seed=scenario.meta.seed,
             metric="mae" if ds.task == "regression" else "accuracy",
-            backend=backend or t.backend)   # the command line's --backend, else [training]
+            backend=backend or t.backend,   # the command line's --backend, else [training]
+            clip_norm=t.clip_norm)
     except ValueError as err:
         raise ScenarioError([Problem(_source(scenario), "training", None, str(err), None)]) from None
     return Session(scenario, ds, trainer)

@@ -17,11 +17,13 @@ from .names import CROSSENTROPY_LOSSES, REGRESSION_LOSSES, DatasetInfo
 from .problems import MISSING, Problem
 from .schema import (
     MAX_PARAMS, OPTIMIZER_OPTIONS, Conv2DLayer, DataSpec, DenseLayer, DropoutLayer, Goals,
-    Scenario, TrainingSpec, View,
+    LSTMLayer, Scenario, SimpleRNNLayer, TrainingSpec, View,
 )
 
 #: Layer types that need image inputs, and the most values a mini-batch's workspace may hold.
 SPATIAL_TYPES = ("conv2d", "maxpool2d", "avgpool2d")
+#: Layer types that need sequence inputs.
+RECURRENT_TYPES = ("simple_rnn", "lstm")
 MAX_WORKSPACE = 250_000_000
 
 
@@ -67,7 +69,7 @@ def check_layers(p: Parts) -> list[Problem]:
             out.append(_problem(f"layers[{i}].type", "dropout",
                                 f"two dropout layers in a row (layers[{i - 1}] and layers[{i}]); use one"))
     for i, layer in enumerate(p.layers or []):
-        if (isinstance(layer, (DenseLayer, Conv2DLayer)) and layer.alpha is not None
+        if (isinstance(layer, (DenseLayer, Conv2DLayer, SimpleRNNLayer)) and layer.alpha is not None
                 and p.ok(f"layers[{i}].activation")):
             if layer.activation not in ("leaky_relu", "elu"):
                 out.append(_problem(f"layers[{i}].alpha", layer.alpha,
@@ -78,8 +80,11 @@ def check_layers(p: Parts) -> list[Problem]:
 def _info(p: Parts) -> DatasetInfo | None:
     if p.data is None or not p.ok("data.dataset"):
         return None
-    classes = p.data.classes if p.ok("data.classes") else None
-    return names.dataset_info(p.data.dataset, classes)
+    d = p.data
+    classes = d.classes if p.ok("data.classes") else None
+    steps = d.steps if p.ok("data.steps") else None
+    pattern = d.pattern if p.ok("data.pattern") else None
+    return names.dataset_info(d.dataset, classes, steps, pattern, d.target)
 
 
 def check_output(p: Parts) -> list[Problem]:
@@ -137,11 +142,58 @@ def check_output(p: Parts) -> list[Problem]:
             out.append(_problem("training.loss", loss,
                                 f"dataset {name!r} is a regression dataset; use a regression loss: "
                                 + ", ".join(REGRESSION_LOSSES)))
-        if units != 1:
+        per_step = _sequence_output(p)
+        targets = info.n_targets
+        if per_step and targets != per_step and not info.targets_are_inputs:
+            r = _last_recurrent(p)
+            out.append(_problem(f"layers[{r}].return_sequences", True,
+                                f"layer {r + 1} returns every step, so the output is a sequence of "
+                                f"{per_step} values, but dataset {name!r} has {targets} target"
+                                + ("s" if targets != 1 else "") + " per sample"
+                                + ("; set return_sequences = false (only the last step's h goes on)"
+                                   if targets == 1 else "")))
+        elif per_step and units != 1:
             out.append(_problem(f"{at}.units", units,
-                                f"dataset {name!r} is a regression dataset with 1 target, so the output layer "
-                                f"needs 1 unit, got {units}"))
+                                f"the output layer applies to each of the {per_step} steps and "
+                                f"dataset {name!r} has one target per step, so it needs 1 unit, "
+                                f"got {units}"))
+        elif not per_step and units != targets and not (info.targets_are_inputs and targets <= 1):
+            what = ("its targets are its inputs" if info.targets_are_inputs else
+                    f"a regression dataset with {targets} target" + ("s" if targets != 1 else ""))
+            out.append(_problem(f"{at}.units", units,
+                                f"dataset {name!r} is {what}, so the output layer needs {targets} "
+                                f"unit{'s' if targets != 1 else ''}, got {units}"))
+    if _sequence_output(p) and (act == "softmax" or loss in CROSSENTROPY_LOSSES) and (
+            info is None or info.task != "regression"):
+        out.append(_problem("training.loss", loss,
+                            "the output is a sequence (return_sequences = true on the last recurrent "
+                            "layer); nnsim trains sequence outputs with mse, sse or mae (or sigmoid "
+                            "+ binary_crossentropy per step), not softmax over classes"))
     return out
+
+
+def _last_recurrent(p: Parts) -> int:
+    layers = p.layers or []
+    return max(i for i, l in enumerate(layers) if isinstance(l, (SimpleRNNLayer, LSTMLayer)))
+
+
+def _sequence_output(p: Parts) -> int | None:
+    """The steps of the output when the last recurrent layer returns sequences and only dense
+    (or dropout) layers follow it (a dense layer then applies to every step), else None."""
+    layers = p.layers or []
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        if layer is None:
+            return None
+        if isinstance(layer, (SimpleRNNLayer, LSTMLayer)):
+            if not layer.return_sequences:
+                return None
+            info = _info(p)
+            shape = _input_shape(p, info) if info is not None else None
+            return shape[0] if shape is not None and len(shape) == 2 else None
+        if layer.type not in ("dense", "dropout"):
+            return None
+    return None
 
 
 def check_data(p: Parts) -> list[Problem]:
@@ -165,6 +217,11 @@ def check_data(p: Parts) -> list[Problem]:
         elif not info.takes_images and value is not None:
             out.append(_problem(f"data.{key}", value,
                                 f"applies only to dataset {', '.join(names.datasets_that('takes_images'))!r}"))
+    for key in ("steps", "pattern"):
+        value = getattr(d, key)
+        if value is not None and not getattr(info, f"takes_{key}"):
+            out.append(_problem(f"data.{key}", value,
+                                f"applies only to dataset {', '.join(names.datasets_that(f'takes_{key}'))!r}"))
     if info.takes_path:
         for key, what in (("path", "the CSV file"), ("target", "the name of the target column")):
             if getattr(d, key) is None and p.ok(f"data.{key}"):
@@ -178,6 +235,8 @@ def check_data(p: Parts) -> list[Problem]:
                                     if exc.reason == "file not found" else f"CSV file {csv} {exc.reason}"))
     else:
         for key in ("path", "target"):
+            if key == "target" and d.target == "inputs":
+                continue            # the targets are the inputs (an autoencoder): any dataset
             if getattr(d, key) is not None:
                 out.append(_problem(f"data.{key}", getattr(d, key),
                                     f"applies only to dataset {', '.join(names.datasets_that('takes_path'))!r}"))
@@ -255,8 +314,8 @@ def check_view(p: Parts) -> list[Problem]:
 
 def check_size(p: Parts) -> list[Problem]:
     """Total parameters within MAX_PARAMS (the input width counted as 1 when unknown).
-    Networks with image layers are counted by `check_shapes`."""
-    if any(t in SPATIAL_TYPES for t in p.layer_types):
+    Networks with image or recurrent layers are counted by `check_shapes`."""
+    if any(t in SPATIAL_TYPES or t in RECURRENT_TYPES for t in p.layer_types):
         return []
     info = _info(p)
     fan_in = 1
@@ -343,7 +402,7 @@ def check_shapes(p: Parts) -> list[Problem]:
     size of networks with image layers: each layer's output from its input, as the engine
     infers it (`nnsim.engine.shapes`); a misfit names the layer (1-based) and the shapes."""
     layers = p.layers or []
-    if not any(t in SPATIAL_TYPES or t == "flatten" for t in p.layer_types):
+    if not any(t in SPATIAL_TYPES or t in RECURRENT_TYPES or t == "flatten" for t in p.layer_types):
         return []
     if not layers or any(l is None for l in layers) or any(
             k.startswith("layers[") for k in p.bad) or p.data is None:
@@ -387,8 +446,12 @@ def check_shapes(p: Parts) -> list[Problem]:
             total += spec.filters * sh.input[0] * kh * kw + spec.filters
             work += 2 * batch * sh.output[1] * sh.output[2] * sh.input[0] * kh * kw
         elif isinstance(spec, DenseLayer):
-            fan_in = sh.input[0] * sh.input[1] * sh.input[2] if len(sh.input) == 3 else sh.input[0]
+            fan_in = (sh.input[0] * sh.input[1] * sh.input[2] if len(sh.input) == 3
+                      else sh.input[-1])
             total += fan_in * spec.units + spec.units
+        elif isinstance(spec, (SimpleRNNLayer, LSTMLayer)):
+            total += layer.param_count(sh.input[-1])  # type: ignore[attr-defined]
+            work += 8 * batch * sh.input[0] * (4 if spec.type == "lstm" else 1) * spec.units
         if spec.type != "dropout":
             n = 1
             for v in sh.output:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..data import DATASETS, FEATURES, DatasetSpec
+from ..data.registry import TARGET_INPUTS
 from ..engine import activations, initializers, losses, optimizers, regularizers, schedules
 
 _REGISTRIES = {"activations": activations, "losses": losses, "optimizers": optimizers,
@@ -56,14 +57,22 @@ class DatasetInfo:
     takes_features: bool = False
     takes_path: bool = False
     fixed_size: bool = False
-    input_shape: tuple[int, int, int] | None = None
-    """(channels, height, width) of image data with a fixed shape (digits, edges)."""
+    input_shape: tuple[int, ...] | None = None
+    """(channels, height, width) of image data with a fixed shape (digits, edges); (steps,
+    features) of the sequence sets."""
     takes_shape: bool = False
     takes_images: bool = False
+    takes_steps: bool = False
+    takes_pattern: bool = False
+    n_targets: int = 1
+    """Target values per sample for regression (a sequence of targets, or the inputs)."""
+    targets_are_inputs: bool = False
 
 
-def dataset_info(name: str, classes: int | None = None) -> DatasetInfo | None:
-    """Facts about dataset `name` with `data.classes` applied; None for an unknown name."""
+def dataset_info(name: str, classes: int | None = None, steps: int | None = None,
+                 pattern: str | None = None, target: str | None = None) -> DatasetInfo | None:
+    """Facts about dataset `name` with `data.classes`, `steps`, `pattern` and `target`
+    applied; None for an unknown name."""
     spec: DatasetSpec | None = DATASETS.get(name)
     if spec is None:
         return None
@@ -71,6 +80,24 @@ def dataset_info(name: str, classes: int | None = None) -> DatasetInfo | None:
     k = 2 if spec.task == "binary" else spec.classes
     if spec.takes_classes:
         k = classes if classes is not None else spec.default_classes
+    shape = spec.input_shape
+    n_targets = 1
+    if spec.takes_steps:
+        t = steps if steps is not None else spec.default_steps
+        f = spec.step_features if spec.step_features is not None else k
+        if t is not None and f is not None:
+            shape, inputs = (t, f), t * f
+            if spec.takes_pattern and pattern not in (None, "many_to_one"):
+                n_targets = t
+    if target == TARGET_INPUTS and not spec.takes_path:
+        return DatasetInfo(
+            name=name, task="regression", n_classes=None, n_features=inputs,
+            takes_noise=spec.takes_noise, takes_classes=spec.takes_classes,
+            classes_range=spec.classes_range, takes_features=spec.takes_features,
+            takes_path=spec.takes_path, fixed_size=spec.fixed_size, input_shape=shape,
+            takes_shape=spec.takes_shape, takes_images=spec.takes_images,
+            takes_steps=spec.takes_steps, takes_pattern=spec.takes_pattern,
+            n_targets=inputs or 1, targets_are_inputs=True)
     if spec.takes_path:
         kind_of_task, k = "unknown", None
     elif spec.task == "regression":
@@ -81,8 +108,9 @@ def dataset_info(name: str, classes: int | None = None) -> DatasetInfo | None:
         name=name, task=kind_of_task, n_classes=k, n_features=inputs,
         takes_noise=spec.takes_noise, takes_classes=spec.takes_classes,
         classes_range=spec.classes_range, takes_features=spec.takes_features,
-        takes_path=spec.takes_path, fixed_size=spec.fixed_size, input_shape=spec.input_shape,
+        takes_path=spec.takes_path, fixed_size=spec.fixed_size, input_shape=shape,
         takes_shape=spec.takes_shape, takes_images=spec.takes_images,
+        takes_steps=spec.takes_steps, takes_pattern=spec.takes_pattern, n_targets=n_targets,
     )
 
 

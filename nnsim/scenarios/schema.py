@@ -16,6 +16,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from pydantic_core import PydanticCustomError
 
 from ..data import MAX_SAMPLES, MIN_SAMPLES
+from ..data.registry import MAX_STEPS
 from ..engine import optimizers, regularizers, schedules
 from ..engine.registry import Option
 from . import names
@@ -115,9 +116,15 @@ class DataSpec(BaseModel):
     normalize: bool = Field(False, description="true or false")
     classes: int | None = Field(None, ge=2, le=8, description="an integer >= 2 and <= 8")
     path: str | None = Field(None, min_length=1, description="a path to a CSV file, relative to the scenario file")
-    target: str | None = Field(None, min_length=1, description="the name of the CSV's target column")
-    shape: Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=3, max_length=3)] | None = Field(
-        None, description="[channels, height, width]: the CSV's input columns as an image")
+    target: str | None = Field(None, min_length=1, description='the name of the CSV\'s target column, '
+                               'or "inputs" (any other dataset): the targets are the inputs, an autoencoder')
+    shape: Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=2, max_length=3)] | None = Field(
+        None, description="[channels, height, width] (an image) or [steps, features] (a sequence): "
+                          "the CSV's input columns in that shape")
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS,
+                              description=f"an integer >= 1 and <= {MAX_STEPS} (time steps of a sequence)")
+    pattern: Literal["many_to_one", "many_to_many", "one_to_many"] | None = Field(
+        None, description='"many_to_one", "many_to_many" or "one_to_many"')
     images: str | None = Field(None, min_length=1, description="an IDX images file, relative to the scenario file")
     labels: str | None = Field(None, min_length=1, description="an IDX labels file, relative to the scenario file")
     test_images: str | None = Field(None, min_length=1, description="an IDX images file for the test set")
@@ -251,12 +258,51 @@ class FlattenLayer(BaseModel):
     type: Literal["flatten"] = "flatten"
 
 
+class _RecurrentLayer(BaseModel):
+    model_config = _CONFIG
+
+    type: Literal["simple_rnn", "lstm"]   # first in the written file; each subclass narrows it
+    units: int = Field(ge=1, le=MAX_UNITS, description=f"an integer >= 1 and <= {MAX_UNITS} (memory limit)")
+    return_sequences: bool = Field(False, description="true (every step's h goes on) or false "
+                                                      "(only the last step's, as Keras)")
+    init: InitializerName = Field(
+        "glorot_uniform", description="an initializer name (the input weights W)",
+        json_schema_extra={"choices": "initializers"})
+    recurrent_init: InitializerName = Field(
+        "orthogonal", description="an initializer name (the recurrent weights U)",
+        json_schema_extra={"choices": "initializers"})
+    bias_init: BiasInit = Field(
+        "zeros", description="an initializer name or a number", json_schema_extra={"choices": "initializers"}
+    )
+    use_bias: bool = Field(True, description="true or false")
+
+
+class SimpleRNNLayer(_RecurrentLayer):
+    """[[layers]] type = "simple_rnn": h_t = f(x_t W + h_{t-1} U + b), step by step."""
+
+    type: Literal["simple_rnn"] = "simple_rnn"
+    activation: ActivationName = Field(
+        "tanh", description="an activation name", json_schema_extra={"choices": "activations"}
+    )
+    alpha: float | None = Field(None, ge=0, description="a number >= 0 (for leaky_relu and elu)")
+
+
+class LSTMLayer(_RecurrentLayer):
+    """[[layers]] type = "lstm": gates i, f, o and a candidate g from x_t W + h_{t-1} U + b;
+    c_t = f c_{t-1} + i g, h_t = o tanh(c_t)."""
+
+    type: Literal["lstm"] = "lstm"
+    unit_forget_bias: bool = Field(True, description="true (the forget gate's biases start at 1, "
+                                                     "as Keras) or false")
+
+
 #: Layer models by their `type` value.
 LAYER_TYPES: dict[str, type[BaseModel]] = {
     "dense": DenseLayer, "dropout": DropoutLayer, "conv2d": Conv2DLayer,
-    "maxpool2d": MaxPool2DLayer, "avgpool2d": AvgPool2DLayer, "flatten": FlattenLayer}
+    "maxpool2d": MaxPool2DLayer, "avgpool2d": AvgPool2DLayer, "flatten": FlattenLayer,
+    "simple_rnn": SimpleRNNLayer, "lstm": LSTMLayer}
 LayerSpec = Annotated[Union[DenseLayer, DropoutLayer, Conv2DLayer, MaxPool2DLayer, AvgPool2DLayer,
-                            FlattenLayer], Field(discriminator="type")]
+                            FlattenLayer, SimpleRNNLayer, LSTMLayer], Field(discriminator="type")]
 
 def option_field(o: Option, default: Any = None) -> tuple[Any, Any]:
     """A (type, Field) pair for a registry Option: its range and its description, never
@@ -362,6 +408,7 @@ class _TrainingBase(BaseModel):
     )
     regularization_rate: float = option_field(regularizers.RATE_OPTION,
                                               regularizers.RATE_OPTION.default)[1]
+    clip_norm: float = option_field(optimizers.CLIP_OPTION, optimizers.CLIP_OPTION.default)[1]
     schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"),  # type: ignore[valid-type]
                                description="a schedule")
     dtype: Literal["float32", "float64"] = Field("float32", description='"float32" or "float64"')
