@@ -65,7 +65,7 @@ def test_list_shows_each_lesson_with_name_and_first_sentence(capsys, lesson_dir)
     assert "Watch the accuracy" not in first            # only the first sentence
     assert any(l.startswith("02-sine.toml") and "Sine" in l for l in lines)
     broken = next(l for l in lines if l.startswith("03-broken.toml"))
-    assert "(broken:" in broken and "layers[0].activation" in broken and "1 more problem" in broken
+    assert "(broken:" in broken and "layer 1 activation" in broken and "1 more problem" in broken
     assert "notes.txt" not in out
     assert "3 lessons" in out
 
@@ -329,7 +329,7 @@ def test_broken_file_exit_2_lists_every_problem(capsys, command) -> None:
     code, out, err = run_cli(capsys, *command, BROKEN)
     assert code == 2
     assert "broken_values.toml:13: training.learning_rate = -1: must be a number > 0" in err
-    assert 'layers[0].activation = "relu2": unknown activation' in err
+    assert 'layer 1 activation = "relu2": unknown activation' in err
     assert "2 problems" in err
     assert "Traceback" not in out + err
 

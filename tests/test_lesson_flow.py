@@ -96,3 +96,20 @@ def test_goals_in_one_unit():
     acc = evaluate_goals(g, [rec], False, percent=True)[1]
     assert acc.met and acc.detail == "97.2% at epoch 3"
     assert evaluate_goals(g, [rec], False)[1].detail == "0.9725 at epoch 3"
+
+
+def test_messages_count_layers_from_one(tmp_path):
+    """Validation messages name layers as the app does (layer 1 = the first [[layers]]); the
+    problem's key path stays 0-based for programs."""
+    from nnsim.scenarios.problems import display_path
+    from nnsim.tui import edits
+
+    assert display_path("layers[0].units") == "layer 1 units" and display_path("layers[2]") == "layer 3"
+    assert display_path("training.learning_rate") == "training.learning_rate"
+    bad = (LESSONS / "06-two-circles.toml").read_text().replace('units = 4', 'units = -4', 1)
+    with pytest.raises(ScenarioError) as err:
+        loads_scenario(bad)
+    assert err.value.problems[0].path == "layers[0].units" and "layer 1 units = -4" in str(err.value)
+    lab = _lab("06", tmp_path)
+    with pytest.raises(edits.EditError, match=r"^layer 3 units: "):
+        edits.apply_layer(lab, 2, "units", "3")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -148,7 +149,16 @@ def print_summary(console: Console, path: Path, scenario: Scenario, session: Ses
     if scenario.meta.description.strip():
         console.print(user_text(first_sentence(scenario.meta.description, limit=200), style="italic",
                                 one_line=True), **wrap)
-    console.print(model_table(session))
+    table = model_table(session)
+    if console.is_terminal:
+        console.print(table)                 # the details column wraps to fit the terminal
+    else:                                    # a pipe or a file: one line per layer, uncut
+        wide = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        width, console.width = console.width, max(console.width, wide)
+        try:
+            console.print(table)
+        finally:
+            console.width = width
     n = session.network.n_params
     console.print(f" Total params: {n:,}")
     console.print(f" Trainable params: {n:,}")

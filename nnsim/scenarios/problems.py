@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,18 @@ def format_value(value: Any) -> str:
     return text
 
 
+_LAYER_INDEX = re.compile(r"\blayers\[(\d+)\](?:\.|$)")
+
+
+def display_path(path: str) -> str:
+    """A key path as people count layers, from 1: "layers[0].units" → "layer 1 units" (the
+    first [[layers]] block); other paths as they are ("training.learning_rate")."""
+    def one_based(m: re.Match[str]) -> str:
+        return f"layer {int(m.group(1)) + 1}" + (" " if m.group(0).endswith(".") else "")
+
+    return _LAYER_INDEX.sub(one_based, path)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem: where (file, key path, line), the bad value, and what is allowed."""
@@ -55,7 +68,8 @@ class Problem:
     file: str
     """The file name as given, or "<string>"."""
     path: str
-    """Key path such as "training.learning_rate" or "layers[2].units"; "" for the whole file."""
+    """Key path such as "training.learning_rate" or "layers[2].units" (0-based, as in the
+    parsed document); "" for the whole file. Messages show it 1-based (`display_path`)."""
     value: Any
     """The offending value, or MISSING (missing key, whole-file problem)."""
     message: str
@@ -67,9 +81,10 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if not self.path:
             return f"{where}: {self.message}"
+        shown = display_path(self.path)
         if self.value is MISSING:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.path} = {format_value(self.value)}: {self.message}"
+            return f"{where}: {shown}: {self.message}"
+        return f"{where}: {shown} = {format_value(self.value)}: {self.message}"
 
 
 class ScenarioError(Exception):

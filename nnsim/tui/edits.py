@@ -17,6 +17,7 @@ from nnsim.engine import optimizers, schedules
 from nnsim.scenarios import (
     DenseLayer, DropoutLayer, Scenario, ScenarioError, dump_scenario, loads_scenario,
 )
+from nnsim.scenarios.problems import display_path
 from nnsim.scenarios.schema import OPTIMIZER_OPTIONS
 from nnsim.scenarios.schema import Schedule as ScheduleSpec
 
@@ -73,7 +74,8 @@ def validated(scenario: Scenario) -> Scenario:
     try:
         return loads_scenario(dump_scenario(scenario), source="edit", source_path=scenario.source_path)
     except ScenarioError as err:
-        parts = [f"{p.path}: {p.message}" if p.path else p.message for p in err.problems[:2]]
+        parts = [f"{display_path(p.path)}: {p.message}" if p.path else p.message
+                 for p in err.problems[:2]]
         raise EditError("; ".join(parts)) from None
 
 
