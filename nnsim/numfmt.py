@@ -37,10 +37,12 @@ def _trim(mantissa: str) -> str:
 
 
 def num(value: float | int | None, digits: int = 4, *, trim: bool = False, minus: str = "-",
-        none: str = "—") -> str:
+        none: str = "—", min_decimals: int = 0) -> str:
     """`value` with `digits` significant digits (see the module docstring for the rule).
 
-    `minus`: the sign to write ("-", or "−" for formulas); `none`: what None shows as."""
+    `minus`: the sign to write ("-", or "−" for formulas); `none`: what None shows as;
+    `min_decimals`: at least this many decimals in fixed notation (the neuron card's equations
+    keep four, so 12.3400 × 0.5000 reads as exactly as 0.1234 × 0.5000)."""
     if value is None:
         return none
     v = float(value)
@@ -57,7 +59,7 @@ def num(value: float | int | None, digits: int = 4, *, trim: bool = False, minus
     if rounded >= SCI_ABOVE or rounded < SCI_BELOW:
         text = f"{_trim(mant) if trim else mant}e{exp}"
     else:
-        decimals = max(0, digits - 1 - exp)
+        decimals = max(0, digits - 1 - exp, min_decimals)
         text = f"{v:.{decimals}f}"
         if trim:
             text = _trim(text)

@@ -11,6 +11,7 @@ import numpy as np
 from rich.color import Color
 from rich.style import Style
 
+from nnsim import numfmt
 from nnsim.engine import activations
 from nnsim.engine.network import Network
 
@@ -75,15 +76,10 @@ class StyleCache:
 
 # -- numbers -----------------------------------------------------------------------------
 def num(v: float, decimals: int = 4) -> str:
-    """A value for formulas: fixed decimals, scientific when tiny or huge; minus sign "−"."""
-    v = float(v) + 0.0          # −0.0 → 0.0
-    if not np.isfinite(v):
-        s = str(v)
-    elif v == 0 or 10.0 ** -decimals <= abs(v) < 1e5:
-        s = f"{v:.{decimals}f}"
-    else:
-        s = f"{v:.{max(1, decimals - 1)}e}"
-    return s.replace("-", MINUS)
+    """A value for formulas in the app's one number format (`nnsim.numfmt.num`): `decimals`
+    significant digits and at least that many decimals, scientific below 0.001 or from 1e5,
+    "0" for zero; minus sign "−"."""
+    return numfmt.num(v, decimals, min_decimals=decimals, minus=MINUS)
 
 
 def vec(values: Sequence[float] | np.ndarray, limit: int = 6, decimals: int = 4) -> str:
@@ -130,5 +126,7 @@ def cell_text(v: float, width: int) -> str:
     elif abs(v) < 999.5:
         text = f"{v:+.0f}"
     else:
-        text = f"{v:.0e}"
+        text = numfmt.num(v, 2)        # the one format, short: "1234", "2.5e5", "-6e30"
+        if len(text) > width:
+            text = numfmt.num(v, 1)
     return text[:width].center(width)

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from nnsim.engine.trace import LayerTrace, StepTrace
+from nnsim.numfmt import num
 
 MINUS = "\u2212"
 APPROX = "≈"
@@ -39,17 +40,9 @@ def sub(i: int) -> str:
 # -- numbers as shown --------------------------------------------------------------------------
 def fmt(v: float, extra: int = 0) -> str:
     """Four significant digits (at least four decimals; `extra` more of each), scientific below
-    0.001 or from 1e5; "0" for zero; minus sign "−"."""
-    v = float(v) + 0.0
-    if not math.isfinite(v):
-        s = str(v)
-    elif v == 0:
-        s = "0"
-    elif 1e-3 <= abs(v) < 1e5:
-        s = f"{v:.{max(4, 3 - math.floor(math.log10(abs(v)))) + extra}f}"
-    else:
-        s = f"{v:.{3 + extra}e}"
-    return s.replace("-", MINUS)
+    0.001 or from 1e5; "0" for zero; minus sign "−" — the app's one number format
+    (`nnsim.numfmt.num`)."""
+    return num(v, 4 + extra, min_decimals=4 + extra, minus=MINUS)
 
 
 def parse(text: str) -> float:
