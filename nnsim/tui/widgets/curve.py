@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext.plot import Plot
 
-from .plots import TEST_COLOUR, TRAIN_COLOUR, CachedPlot
+from nnsim.numfmt import nice_ticks, num
+
+from .plots import TEST_COLOUR, TRAIN_COLOUR, CachedPlot, value_axis
 
 
 def curve_points(x_range: tuple[float, float], n: int = 200) -> np.ndarray:
@@ -67,4 +69,8 @@ class CurveView(CachedPlot):
             plt.scatter(*self._test, label="test", color=TEST_COLOUR, marker="dot")
         if self._curve is not None:
             plt.plot(*self._curve, label="network ŷ(x)", color="white", marker="braille")
+        ys = [ser[1] for ser in (self._train, self._test, self._curve) if ser is not None]
+        value_axis(plt, ys)                       # round ticks in the one number format
+        xticks = nice_ticks(*self.x_range, 6)
+        plt.xticks(xticks, [num(t, 3, trim=True) for t in xticks])
         plt.xlabel("x")
