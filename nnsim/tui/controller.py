@@ -91,6 +91,8 @@ class Lab:
         self.kernels = kernels               # background kernel preparation (None: on first use)
         if kernels is not None:
             kernels.start(self.dtype)
+            if session.trainer.net.layered:
+                kernels.start(self.kernels_key)
         self.work_dir = Path(work_dir) if work_dir is not None else Path.cwd()
         self.lock = threading.RLock()
         self.timeline = Timeline()
@@ -114,14 +116,20 @@ class Lab:
     def dtype(self) -> str:
         return str(self.session.trainer.net.dtype)
 
+    @property
+    def kernels_key(self) -> str:
+        """The warm-up this lesson waits for: its dtype, plus " conv" for the layered kernels
+        of a network with conv or pool layers."""
+        return self.dtype + (" conv" if self.session.trainer.net.layered else "")
+
     def kernels_ready(self) -> bool:
         """True once the kernels this lesson needs are compiled or loaded (training calls made
         before then would compile them in the calling thread)."""
-        return self.kernels is None or self.kernels.ready(self.dtype)
+        return self.kernels is None or self.kernels.ready(self.kernels_key)
 
     def kernels_status(self) -> str:
         """What is being prepared, for the status bar ('' once ready)."""
-        return "" if self.kernels is None else self.kernels.status(self.dtype)
+        return "" if self.kernels is None else self.kernels.status(self.kernels_key)
 
     @property
     def trainer(self) -> Trainer:
@@ -270,7 +278,7 @@ class Lab:
         (outside the lock) for the kernels on a first launch.
         """
         if self.kernels is not None:
-            self.kernels.wait(self.dtype)
+            self.kernels.wait(self.kernels_key)
         with self.lock:
             self.cursor = None
             self._finish_walk()

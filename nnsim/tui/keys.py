@@ -36,6 +36,9 @@ KEYS: tuple[Key, ...] = (
     Key("tab", "workspace", "move the focus (network view, model panel fields)"),
     Key("↑ ↓  enter", "network view", "move the cursor over a layer's neurons; enter shows the card"),
     Key("shift+← shift+→", "network view", "move the cursor to the previous / next layer"),
+    Key("PgUp PgDn  Home End", "network view", "conv networks: the cursor one map row up / down, "
+        "to the previous / next channel"),
+    Key("k", "network view", "conv networks: the filters' weights (kernels) ↔ the feature maps"),
     Key("escape", "workspace", "leave a field / go back to the gallery"),
     Key("a  x", "model panel", "add a layer after / remove the highlighted layer"),
     Key("ctrl+↑ ctrl+↓", "model panel", "move the highlighted layer up / down"),

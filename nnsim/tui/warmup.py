@@ -7,7 +7,9 @@ Numba compiles a kernel on its first call for each dtype and caches the machine 
 ("preparing the kernels: 4/7 loss and output gradient"), and only for the dtypes the opened
 lessons use: float32 at start-up, float64 when a float64 lesson opens. The prediction kernel
 comes early (the boundary view needs it); the fused training loop comes last. Later launches
-load everything from the cache in about half a second.
+load everything from the cache in about half a second. A lesson with conv or pool layers asks
+for "float32 conv" as well: the layered kernels (`kernels.cpu_layers`), which dense lessons
+never compile.
 """
 
 from __future__ import annotations
@@ -81,14 +83,30 @@ def _pieces(dtype: np.dtype) -> list[tuple[str, Callable[[], None]]]:
     ]
 
 
+def _conv_pieces(dtype: np.dtype) -> list[tuple[str, Callable[[], None]]]:
+    """The layered kernels with the argument types a conv lesson's trainer uses."""
+    from nnsim.engine import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, Network, Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 16))
+    y = np.arange(8) % 2
+    net = Network(16, [Conv2D(2, 2, activation="relu"), MaxPool2D(1), AvgPool2D(1), Flatten(),
+                       Dense(2, activation="softmax")], dtype=str(dtype), input_shape=(1, 4, 4))
+    tr = Trainer(net, x, y, x, y, loss="sparse_categorical_crossentropy", batch_size=4)
+    return [("conv prediction", lambda: tr.predict(x[:3])),
+            ("conv training loop", lambda: tr.play(2)),
+            ("conv stepper", lambda: tr.step_batch(trace=True))]
+
+
 def _cache_hits() -> int:
     from numba.core.registry import CPUDispatcher
 
-    from nnsim.kernels import cpu
+    from nnsim.kernels import cpu, cpu_layers
     total = 0
-    for value in vars(cpu).values():
-        if isinstance(value, CPUDispatcher):
-            total += sum(value.stats.cache_hits.values())
+    for module in (cpu, cpu_layers):
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher):
+                total += sum(value.stats.cache_hits.values())
     return total
 
 
@@ -136,7 +154,8 @@ class Warmup:
         out: list[WarmStep] = []
         t0 = time.perf_counter()
         import nnsim.kernels.cpu  # noqa: F401  (imports numba: part of the first step's time)
-        pieces = _pieces(np.dtype(dtype))
+        base, _, conv = dtype.partition(" ")       # "float32" or "float32 conv"
+        pieces = _conv_pieces(np.dtype(base)) if conv else _pieces(np.dtype(base))
         for i, (label, call) in enumerate(pieces, 1):
             self.current = f"{i}/{len(pieces)}: {label}"
             hits = _cache_hits()

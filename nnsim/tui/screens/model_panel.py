@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from nnsim.engine import activations, initializers, losses, optimizers, regularizers, schedules
 from nnsim.numfmt import num
 from nnsim.scenarios import DenseLayer
+from nnsim.scenarios.schema import Conv2DLayer
 from nnsim.scenarios.schema import OPTIMIZER_OPTIONS
 
 from .. import edits
@@ -45,11 +46,31 @@ def field_text(value: Any) -> str:
     return num(value, 6, trim=True) if isinstance(value, float) else str(value)
 
 
+def _size(v: Any) -> str:
+    return "×".join(str(x) for x in (v if isinstance(v, list) else [v, v]))
+
+
 def layer_label(i: int, layer: Any, last: bool) -> str:
     if isinstance(layer, DenseLayer):
         tail = " (output)" if last else ""
         return f"{i + 1} dense {layer.units} {layer.activation}{tail}"
+    if isinstance(layer, Conv2DLayer):
+        return f"{i + 1} conv {layer.filters}×{_size(layer.kernel_size)} {layer.activation}"
+    if layer.type in ("maxpool2d", "avgpool2d"):
+        return f"{i + 1} {layer.type[:3]}pool {_size(layer.pool_size)}"
+    if layer.type == "flatten":
+        return f"{i + 1} flatten"
     return f"{i + 1} dropout {layer.rate:g}"
+
+
+def layer_fields(layer: Any) -> tuple[str, ...]:
+    """The settings the panel edits for a layer (conv: activation and init; pool and flatten
+    layers have none here: edit them in the file)."""
+    if isinstance(layer, DenseLayer):
+        return ("units", "activation", "init")
+    if isinstance(layer, Conv2DLayer):
+        return ("activation", "init")
+    return ("rate",) if layer.type == "dropout" else ()
 
 
 class ModelPanel(VerticalScroll):
@@ -162,11 +183,11 @@ class ModelPanel(VerticalScroll):
 
     def _sync_layer(self) -> None:
         layer = self.lab.scenario.layers[self.layer_index]
-        dense = isinstance(layer, DenseLayer)
+        fields = layer_fields(layer)
         self.query_one("#layer-heading", Static).update(
             Text(f"Layer {self.layer_index + 1} ({layer.type})", style="bold"))
         for name in LAYER_FIELDS:
-            shown = (name != "rate") == dense
+            shown = name in fields
             self._show_row("ly", name, shown)
             if shown:
                 self._set("ly", name, getattr(layer, name))
@@ -251,8 +272,9 @@ class ModelPanel(VerticalScroll):
     @on(OptionList.OptionSelected, "#layer-list")
     def _layer_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.query_one("#ly-units" if isinstance(self.lab.scenario.layers[self.layer_index], DenseLayer)
-                       else "#ly-rate").focus()
+        fields = layer_fields(self.lab.scenario.layers[self.layer_index])
+        if fields:
+            self.query_one(f"#ly-{fields[0]}").focus()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

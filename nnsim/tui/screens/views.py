@@ -119,7 +119,7 @@ class Display:
             return None
         layer, unit = self.sel.neuron
         net = self.net()
-        if layer >= net.n_dense or unit >= net.dense[layer].units:
+        if layer >= net.n_dense or net.dense[layer].kind != "dense" or unit >= net.dense[layer].units:
             return None
         return layer, self.sel.weight % int(net.dense[layer].params["W"].shape[0]), unit
 
@@ -201,13 +201,13 @@ class Display:
         if self.sel.neuron is None or card is None:
             return
         layer, unit = self.sel.neuron
-        sizes = [net.input_dim] + [int(d.units) for d in net.dense]
+        sizes = [net.input_dim] + [int(np.prod(net.row_shape(l))) for l in range(net.n_dense)]
         if not (-1 <= layer < net.n_dense and 0 <= unit < sizes[layer + 1]):
             self.sel.neuron = None
             card.clear("select a neuron (arrows + enter in the network view)")
             return
         row = min(self.sel.row, len(trace.indices) - 1) if trace is not None else 0
-        if layer >= 0:
+        if layer >= 0 and net.dense[layer].kind == "dense":
             self.sel.weight %= int(net.dense[layer].params["W"].shape[0])
         card.show(net, layer, unit, trace, row, None if trace is not None else self.x_row(),
                   self.sel.weight)

@@ -30,6 +30,8 @@ from nnsim.usertext import user_text
 from ..controller import Lab, checkpoint_beside
 from ..lesson import lesson_end
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
+from ..widgets.conv_card import ConvCard
+from ..widgets.feature_maps import FeatureMapView
 from .asks import LeaveDialog, LessonEndDialog, ResumeDialog
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
@@ -103,6 +105,7 @@ class WorkspaceScreen(Player):
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         kind = self.lab.session.dataset.input_kind
+        layered = self.lab.trainer.net.layered      # conv/pool layers: feature maps and their card
         yield LessonStrip("", id="lesson-strip")
         with Horizontal(id="ws-main"):
             yield LessonPanel(id="lesson")
@@ -112,8 +115,8 @@ class WorkspaceScreen(Player):
                         # NetworkView alone in its box: Textual moves the focus of a hidden
                         # widget to a visible sibling, which would switch the tab back.
                         with Vertical(id="netview-box"):
-                            yield NetworkView(id="netview")
-                        yield NeuronCard(id="card")
+                            yield (FeatureMapView if layered else NetworkView)(id="netview")
+                        yield (ConvCard if layered else NeuronCard)(id="card")
                 with TabPane("2 Stepper", id="tab-stepper"):
                     yield StepperPanel(id="stepper")
                 with TabPane("3 Boundary", id="tab-boundary"):

@@ -100,11 +100,17 @@ def parse_num(text: str) -> float:
 def forward_sample(net: Network, x_row: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Eval-mode forward pass of one sample in float64.
 
-    Returns (acts, zs): acts[0] = x, acts[l+1] = f(z_l); zs[l] = acts[l]·W_l + b_l.
+    Returns (acts, zs): acts[0] = x, acts[l+1] = f(z_l); zs[l] = acts[l]·W_l + b_l. A network
+    with conv, pool or flatten rows goes through the NumPy reference: each row's z and a come
+    flattened (C·H·W values, channel by channel, row by row).
     """
     a = np.asarray(x_row, dtype=np.float64).reshape(-1)
     if a.shape[0] != net.input_dim:
         raise ValueError(f"x_row has {a.shape[0]} values, the network expects {net.input_dim}")
+    if net.layered:
+        from nnsim.kernels import reference
+        ps = reference.forward(a[None, :], net.P.astype(np.float64), net.layi, net.layf64)
+        return [v[0] for v in ps.a], [v[0] for v in ps.z[1:]]
     acts, zs = [a], []
     for layer in net.dense:
         z = a @ layer.params["W"].astype(np.float64) + layer.params["b"].astype(np.float64)

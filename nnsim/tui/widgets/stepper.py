@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +14,7 @@ from nnsim.engine import activations, losses
 from nnsim.engine.trace import Phase, StepTrace
 
 from . import mathtext as mt
+from .stepper_conv import spatial_backward, spatial_forward
 
 MAX_UNITS = 4      # units written out per layer
 MAX_WEIGHTS = 2    # weights per layer in the update phase
@@ -189,10 +192,12 @@ def _update(text: Text, tr: StepTrace, optimizer_name: str) -> None:
         return
     for l, lt in enumerate(tr.layers):
         text.append(f"layer {l + 1}:\n", style=HEAD)
-        fan_in, units = lt.W.shape
-        shown = [(i, j) for i in range(fan_in) for j in range(units)][:MAX_WEIGHTS]
-        for i, j in shown:
-            for line in mt.update_lines(tr, lt, "W", (i, j), f"W[{i},{j}]"):
+        if lt.W.size == 0:            # pool and flatten layers (conv W: filters × channels × kh × kw)
+            text.append(f"  no parameters ({lt.kind})\n", style=DIM)
+            continue
+        shown = list(itertools.islice(np.ndindex(lt.W.shape), MAX_WEIGHTS))
+        for idx in shown:
+            for line in mt.update_lines(tr, lt, "W", idx, f"W[{','.join(map(str, idx))}]"):
                 text.append(f"  {line}\n")
         for line in mt.update_lines(tr, lt, "b", (0,), "b[0]"):
             text.append(f"  {line}\n")
@@ -220,12 +225,13 @@ def phase_text(phase: Phase | None, sample_row: int = 0, loss_name: str = "",
     text = progress_line(phase, len(tr.layers))
     text.append("\n")
     text.append(_sample_header(tr, r) + "\n\n", style=DIM)
+    spatial = phase.layer is not None and tr.layers[int(phase.layer)].kind != "dense"
     if phase.kind == "forward":
-        _forward(text, tr, int(phase.layer), r)
+        (spatial_forward if spatial else _forward)(text, tr, int(phase.layer), r)
     elif phase.kind == "loss":
         _loss(text, tr, r, loss_name)
     elif phase.kind == "backward":
-        _backward(text, tr, int(phase.layer), r)
+        (spatial_backward if spatial else _backward)(text, tr, int(phase.layer), r)
     elif phase.kind == "update":
         _update(text, tr, optimizer_name)
     else:
