@@ -9,7 +9,7 @@ from nnsim.engine.checkpoint import load_checkpoint
 from nnsim.scenarios import load_scenario
 from nnsim.tui.keys import KEYS
 from nnsim.tui.screens import GradCheckDialog, HelpScreen, WorkspaceScreen
-from nnsim.tui.screens.help import CONTEXTS
+from nnsim.tui.screens.help import CONTEXTS, help_row
 from nnsim.tui.session import build_session
 from nnsim.tui.widgets import NeuronCard, StepperPanel
 
@@ -244,10 +244,10 @@ def test_question_mark_opens_help(make_app, files, tools):
         table = app.screen.query_one("#help-keys")
         lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
         shown = " ".join(" ".join(strip.text for strip in lines).split())   # wrapped rows joined
-        for key in KEYS:   # every key of the workspace, drawn as a row: keys, where, what
+        for key in KEYS:   # every key of the workspace, drawn as a row: keys, (where:) what
             if key.where not in CONTEXTS["workspace"]:
                 continue
-            row = " ".join(f"{key.keys} {key.where} {key.what}".split())
+            row = " ".join(" ".join(help_row(key, "workspace")).split())
             assert row in shown, row
         await pilot.press("escape")
         assert isinstance(app.screen, WorkspaceScreen)

@@ -97,7 +97,7 @@ def preview_text(entry: Entry) -> Text:
     text.append(f"{t.loss}, {t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, "
                 f"{t.epochs} epochs" + (f", {t.regularization} {t.regularization_rate:g}"
                                         if t.regularization != "none" else "") + "\n")
-    goals = goal_texts(s.goals)
+    goals = goal_texts(s.goals, percent=True)     # the app shows accuracies in %
     if goals:
         text.append("Goals    ", style="bold cyan")
         text.append("; ".join(t for _, t in goals) + "\n")

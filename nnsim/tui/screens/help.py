@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ..keys import KEYS
+from ..keys import KEYS, Key
 
 #: Which keys each screen's help shows (by the `where` column of KEYS); other screens: all.
 CONTEXTS: dict[str, tuple[str, ...]] = {
@@ -19,16 +19,25 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def help_row(key: Key, context: str | None) -> tuple[str, ...]:
+    """(keys, what) in a context — a key of another part ("network view: …") says where —
+    or (keys, where, what) for every key."""
+    if context is None:
+        return key.keys, key.where, key.what
+    return key.keys, key.what if key.where == context else f"{key.where}: {key.what}"
+
+
 def keys_table(context: str | None = None) -> Table:
     """The keys as a Rich table: those of `context` ("workspace", "gallery"), or all."""
     wanted = CONTEXTS.get(context or "")
     table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("keys", style="bold cyan", no_wrap=True)
-    table.add_column("where", style="dim", no_wrap=True)
+    if wanted is None:
+        table.add_column("where", style="dim", no_wrap=True)
     table.add_column("what", ratio=1)
     for key in KEYS:
         if wanted is None or key.where in wanted:
-            table.add_row(key.keys, key.where, key.what)
+            table.add_row(*help_row(key, context if wanted is not None else None))
     return table
 
 

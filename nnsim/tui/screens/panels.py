@@ -135,13 +135,15 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
     sep = "  " if width >= 100 else " "      # 80 columns: the test figures still fit
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(_epoch_text(lab, frame), style="bold")
-    text.append(f"{sep}batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
+    if not (lab.at_end and frame.batch == 0):       # at the end the batch says nothing
+        text.append(f"{sep}batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
     if r is not None:
         _figures(text, "train", r.train_loss, r.train_metric, r.metric, sep)
         _figures(text, "test", r.test_loss, r.test_metric, r.metric, sep)
     else:
         text.append(f"{sep}mini-batch loss {num(frame.loss)}")
-    text.append(f"{sep}seen {frame.samples_seen:,}", style="dim")
+    if width >= 100:                                 # 80 columns: the test figures come first
+        text.append(f"{sep}seen {frame.samples_seen:,}", style="dim")
     text.append("\n")
     if lab.cursor is not None:
         snap = lab.browsed

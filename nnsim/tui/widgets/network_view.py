@@ -98,7 +98,7 @@ class NetworkView(Widget, can_focus=True):
         Binding("right", "move(1, 0)", "Right", show=False),
         Binding("pageup", "move(0, -8)", "Page up", show=False),
         Binding("pagedown", "move(0, 8)", "Page down", show=False),
-        Binding("enter", "select", "Select neuron"),
+        Binding("enter", "select", "Select neuron", show=False),   # the footer keeps q and ?
     ]
 
     class NeuronSelected(Message):
