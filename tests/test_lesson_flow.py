@@ -113,3 +113,21 @@ def test_messages_count_layers_from_one(tmp_path):
     lab = _lab("06", tmp_path)
     with pytest.raises(edits.EditError, match=r"^layer 3 units: "):
         edits.apply_layer(lab, 2, "units", "3")
+
+
+def test_play_never_races_to_catch_up_after_a_stall(monkeypatch):
+    """A stall (the kernels compiling on a first launch) is not made up for: the next batches
+    come at the chosen rate, not as fast as possible."""
+    from nnsim.tui import pacing
+
+    clock = [100.0]
+    monkeypatch.setattr(pacing.time, "perf_counter", lambda: clock[0])
+    p = pacing.Pacer()
+    assert p.due(30) == 1
+    p.add(1)
+    clock[0] += 3.0                                   # three seconds without training
+    assert p.due(30) == 1
+    p.add(1)
+    assert p.due(30) == 0                             # the next one 1/30 s later, not at once
+    clock[0] += 1 / 30 + 1e-6
+    assert p.due(30) == 1

@@ -48,7 +48,11 @@ class Pacer:
         if rate is None:
             return None
         due = int((now - self.t0) * rate) + 1 - self.done
-        return max(0, min(due, max(1, int(rate * CHUNK_SECONDS))))
+        cap = max(1, int(rate * CHUNK_SECONDS))
+        if due > 2 * cap:       # fell behind (a stall, kernels compiling): drop the backlog, so
+            self.t0 = now - self.done / rate     # play never races to catch up
+            due = 1
+        return max(0, min(due, cap))
 
     def wait_time(self) -> float:
         """Seconds until the next mini-batch is due (at most one chunk)."""
