@@ -11,7 +11,7 @@ from ..data import DataError, Dataset, load_dataset
 from ..engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
 from ..engine.layers import LSTM, Layer, SimpleRNN
 from ..engine.shapes import ShapeError
-from .problems import Problem, ScenarioError
+from .problems import MISSING, Problem, ScenarioError
 from .schema import (AvgPool2DLayer, Conv2DLayer, DenseLayer, DropoutLayer, FlattenLayer,
                      LSTMLayer, MaxPool2DLayer, Scenario, SimpleRNNLayer)
 
@@ -45,7 +45,7 @@ def load_data(scenario: Scenario) -> Dataset:
                             images=d.images, labels=d.labels, test_images=d.test_images,
                             test_labels=d.test_labels, steps=d.steps, pattern=d.pattern)
     except DataError as err:
-        raise ScenarioError([Problem(_source(scenario), err.field, None, str(err), None)]) from None
+        raise ScenarioError([Problem(_source(scenario), err.field, MISSING, str(err), None)]) from None
 
 
 def engine_layer(spec: object) -> Layer:
