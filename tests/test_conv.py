@@ -84,6 +84,8 @@ VARIANTS = [
     ("conv same", (2, 5, 5), [Conv2D(2, 3, padding="same", activation="elu")]),
     ("conv same even kernel, stride", (1, 7, 6), [Conv2D(2, (2, 4), stride=(2, 3), padding="same")]),
     ("conv no bias", (1, 5, 5), [Conv2D(2, 2, use_bias=False, activation="tanh")]),
+    # "same" with an even kernel pads only below and to the right: not the wide (valid) path
+    ("conv same 2x2 stride 1", (2, 5, 4), [Conv2D(2, 2, padding="same", activation="tanh")]),
     ("max pool 2", (1, 6, 6), [Conv2D(2, 3, activation="tanh"), MaxPool2D(2)]),
     ("max pool 3 stride 2", (1, 8, 7), [Conv2D(2, 2, activation="tanh"), MaxPool2D(3, stride=2)]),
     ("max pool 2x1 stride 1 (overlapping)", (2, 5, 5), [MaxPool2D((2, 1), stride=1)]),

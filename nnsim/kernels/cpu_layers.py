@@ -15,7 +15,10 @@ the padding. Then, with W (F × K) in PyTorch's (filters, channels, KH, KW) orde
     backward  dL/dW = dZ · colsTᵀ          dL/db = Σ dZ
               dL/dcolsT = Wᵀ · dZ          summed back onto the input pixels ("col2im")
 
-The three products go through BLAS (`np.dot` inside njit). Max pooling records which input won
+With stride 1 and no padding the columns are "wide" (`layout.conv_columns`): H_OUT·W_IN per
+sample, so each (kernel entry, sample) is one run of consecutive input pixels to copy, and the
+KW − 1 extra columns of each output row are dropped (zeroed in dZ). The three products go
+through BLAS (`np.dot` inside njit). Max pooling records which input won
 each window (the first of equal ones, row by row) and routes the gradient to it alone; average
 pooling spreads each gradient equally over its window; flatten copies (a block already is the
 flat C × H × W image). Dense rows reuse the products and activations of `cpu.py` (on a
@@ -54,14 +57,51 @@ def _valid_span(k, s, p, n_in, n_out):
 
 
 @njit(**JIT)
+def _wide(layi, r):
+    """Stride 1 and no padding (not even "same"'s odd row or column at the bottom or right):
+    the columns are "wide" (`layout.conv_columns`)."""
+    return (layi[r, SH] == 1 and layi[r, SW] == 1 and layi[r, PH] == 0 and layi[r, PW] == 0
+            and layi[r, H_OUT] == layi[r, H_IN] - layi[r, KH] + 1
+            and layi[r, W_OUT] == layi[r, W_IN] - layi[r, KW] + 1)
+
+
+@njit(**JIT)
+def _row_w(layi, r):
+    """Columns per output row in colsT and T: W_IN when wide (the last KW − 1 are dropped),
+    else W_OUT."""
+    return layi[r, W_IN] if _wide(layi, r) else layi[r, W_OUT]
+
+
+@njit(**JIT)
 def _im2col(A, ao, n, layi, r, X, xo):
-    """colsT (K × n·P) at X[xo:] from the n input images at A[ao:] (zeros in the padding)."""
+    """colsT (K × n·P) at X[xo:] from the n input images at A[ao:] (zeros in the padding).
+
+    Wide (stride 1, no padding): column (s, y, x) for x < W_IN is input pixel (y + ki, x + kj)
+    of sample s, so each (kernel entry, sample) is one run of H_OUT·W_IN consecutive inputs;
+    the columns x ≥ W_OUT read on into the next row (finite values that the products drop)."""
     C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
     kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
     ph, pw, Ho, Wo = layi[r, PH], layi[r, PW], layi[r, H_OUT], layi[r, W_OUT]
+    zero = X.dtype.type(0.0)
+    if _wide(layi, r):
+        P = Ho * W
+        NP = n * P
+        end = ao + n * C * H * W
+        for c in range(C):
+            for ki in range(kh):
+                for kj in range(kw):
+                    row = xo + ((c * kh + ki) * kw + kj) * NP
+                    for s in range(n):
+                        src = ao + (s * C + c) * H * W + ki * W + kj
+                        dst = row + s * P
+                        m = min(P, end - src)
+                        for t in range(m):
+                            X[dst + t] = A[src + t]
+                        for t in range(m, P):
+                            X[dst + t] = zero
+        return
     P = Ho * Wo
     NP = n * P
-    zero = X.dtype.type(0.0)
     for c in range(C):
         for ki in range(kh):
             i0, i1 = _valid_span(ki, sh, ph, H, Ho)
@@ -92,14 +132,31 @@ def _im2col(A, ao, n, layi, r, X, xo):
 
 @njit(**JIT)
 def _col2im(D, do, n, layi, r, A, ao):
-    """A[ao:] (n input images, zeroed here) = the sum of each column entry of D onto its pixel."""
+    """A[ao:] (n input images, zeroed here) = the sum of each column entry of D onto its pixel.
+    Wide columns: one run per (kernel entry, sample); the dropped columns of D are 0 (they come
+    from the zeroed columns of T), so adding them where the run wraps changes nothing."""
     C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
     kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
     ph, pw, Ho, Wo = layi[r, PH], layi[r, PW], layi[r, H_OUT], layi[r, W_OUT]
+    end = ao + n * C * H * W
+    for t in range(ao, end):
+        A[t] = 0.0
+    if _wide(layi, r):
+        P = Ho * W
+        NP = n * P
+        for c in range(C):
+            for ki in range(kh):
+                for kj in range(kw):
+                    row = do + ((c * kh + ki) * kw + kj) * NP
+                    for s in range(n):
+                        dst = ao + (s * C + c) * H * W + ki * W + kj
+                        src = row + s * P
+                        m = min(P, end - dst)
+                        for t in range(m):
+                            A[dst + t] += D[src + t]
+        return
     P = Ho * Wo
     NP = n * P
-    for t in range(ao, ao + n * C * H * W):
-        A[t] = 0.0
     for c in range(C):
         for ki in range(kh):
             i0, i1 = _valid_span(ki, sh, ph, H, Ho)
@@ -125,8 +182,10 @@ def _col2im(D, do, n, layi, r, A, ao):
 def _conv_forward(layi, r, P, WS, ai, zo, n, XS, xo, to):
     """z of conv row r (n images at WS[zo:]) from its input at WS[ai:]; keeps colsT at XS[xo:]."""
     F, K = layi[r, C_OUT], layi[r, FAN_IN]
-    NP = n * layi[r, H_OUT] * layi[r, W_OUT]
-    Pn = layi[r, H_OUT] * layi[r, W_OUT]
+    Ho, Wo, Wr = layi[r, H_OUT], layi[r, W_OUT], _row_w(layi, r)
+    Pn = Ho * Wo
+    Pc = Ho * Wr                     # columns per sample in colsT and T
+    NP = n * Pc
     _im2col(WS, ai, n, layi, r, XS, xo)
     w0 = layi[r, WOFF]
     np.dot(P[w0:w0 + F * K].reshape(F, K), XS[xo:xo + K * NP].reshape(K, NP),
@@ -137,21 +196,22 @@ def _conv_forward(layi, r, P, WS, ai, zo, n, XS, xo, to):
     for s in range(n):
         for f in range(F):
             bias = P[b0 + f] if hasb else zero
-            src = to + f * NP + s * Pn
+            src = to + f * NP + s * Pc
             dst = zo + (s * F + f) * Pn
-            for p in range(Pn):
-                WS[dst + p] = XS[src + p] + bias
+            for i in range(Ho):
+                for j in range(Wo):
+                    WS[dst + i * Wo + j] = XS[src + i * Wr + j] + bias
 
 
 @njit(**JIT)
-def _copy_sum(src, so, sstep, dst, do, m, count):
-    """dst[do + t·m + p] = src[so + t·sstep + p] for t < count, p < m; returns the sum of the
-    copied values (float64, eight partial sums so the loop vectorises)."""
+def _copy_sum(src, so, sstep, dst, do, dstep, m, count):
+    """dst[do + t·dstep + p] = src[so + t·sstep + p] for t < count, p < m; returns the sum of
+    the copied values (float64, eight partial sums so the loop vectorises)."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     m8 = m - m % 8
     for t in range(count):
         a = so + t * sstep
-        b = do + t * m
+        b = do + t * dstep
         for p in range(0, m8, 8):
             v0, v1, v2, v3 = src[a + p], src[a + p + 1], src[a + p + 2], src[a + p + 3]
             v4, v5, v6, v7 = src[a + p + 4], src[a + p + 5], src[a + p + 6], src[a + p + 7]
@@ -189,12 +249,25 @@ def _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, xo, to, do, reg_code, reg
     """dL/dW, dL/db of conv row r into G (returns their squared norm); dL/da of the row below
     into WS[dai:] unless dai < 0 (the first row has no row below to send it to)."""
     F, K = layi[r, C_OUT], layi[r, FAN_IN]
-    Pn = layi[r, H_OUT] * layi[r, W_OUT]
-    NP = n * Pn
+    Ho, Wo, Wr = layi[r, H_OUT], layi[r, W_OUT], _row_w(layi, r)
+    Pn = Ho * Wo
+    Pc = Ho * Wr
+    NP = n * Pc
     w0, b0 = layi[r, WOFF], layi[r, BOFF]
-    for f in range(F):               # dZ (n, F, P) -> T (F, n·P), and dL/db[f] = Σ dZ[:, f]
-        db = _copy_sum(WS, dzo + f * Pn, F * Pn, XS, to + f * NP, Pn, n)
-        G[b0 + f] = db if layi[r, HASB] else 0.0
+    zero = XS.dtype.type(0.0)
+    if Wr == Wo:
+        for f in range(F):           # dZ (n, F, P) -> T (F, n·P), and dL/db[f] = Σ dZ[:, f]
+            db = _copy_sum(WS, dzo + f * Pn, F * Pn, XS, to + f * NP, Pn, Pn, n)
+            G[b0 + f] = db if layi[r, HASB] else 0.0
+    else:                            # wide: each output row padded with W_IN − W_OUT zeros
+        for f in range(F):
+            db = 0.0
+            for s in range(n):
+                db += _copy_sum(WS, dzo + (s * F + f) * Pn, Wo, XS, to + f * NP + s * Pc, Wr, Wo, Ho)
+                for i in range(Ho):
+                    for j in range(Wo, Wr):
+                        XS[to + f * NP + s * Pc + i * Wr + j] = zero
+            G[b0 + f] = db if layi[r, HASB] else 0.0
     T = XS[to:to + F * NP].reshape(F, NP)
     np.dot(T, XS[xo:xo + K * NP].reshape(K, NP).T, G[w0:w0 + F * K].reshape(F, K))
     _penalize(P, G, w0, F * K, reg_code, reg)

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .catalogue import (C_IN, C_OUT, CONV2D, FAN_IN, H_IN, H_OUT, KIND, LSTM, MAXPOOL2D,
-                        SIMPLE_RNN, UNITS, W_OUT)
+from .catalogue import (C_IN, C_OUT, CONV2D, FAN_IN, H_IN, H_OUT, KH, KIND, KW, LSTM, MAXPOOL2D,
+                        PH, PW, SH, SIMPLE_RNN, SW, UNITS, W_IN, W_OUT)
 
 
 def region_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int]:
@@ -56,6 +56,7 @@ def scratch_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int, int]:
         kind = int(layi[r, KIND])
         pix = int(layi[r, H_OUT] * layi[r, W_OUT]) * bmax
         if kind == CONV2D:
+            pix = conv_columns(layi, r) * bmax
             soffs[r, 0] = fsize
             cols = int(layi[r, FAN_IN]) * pix
             fsize += cols
@@ -70,6 +71,18 @@ def scratch_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int, int]:
     soffs[rows, 0] = fsize
     soffs[rows, 1] = fsize + tmax
     return soffs, fsize + tmax + dmax, isize
+
+
+def conv_columns(layi: np.ndarray, r: int) -> int:
+    """Columns per sample of conv row r's im2col matrix. With stride 1 and no padding at all
+    ("valid") they are "wide", H_OUT·W_IN: the window row of each output row is one run of the
+    input row (one copy per kernel entry and sample), and the last KW − 1 columns of every
+    output row are computed and dropped. Otherwise H_OUT·W_OUT. (`cpu_layers._wide` is the
+    same test.)"""
+    wide = (layi[r, SH] == 1 and layi[r, SW] == 1 and layi[r, PH] == 0 and layi[r, PW] == 0
+            and layi[r, H_OUT] == layi[r, H_IN] - layi[r, KH] + 1
+            and layi[r, W_OUT] == layi[r, W_IN] - layi[r, KW] + 1)
+    return int(layi[r, H_OUT] * (layi[r, W_IN] if wide else layi[r, W_OUT]))
 
 
 def recurrent_dims(layi: np.ndarray, r: int) -> tuple[int, int, int, int]:
