@@ -69,14 +69,15 @@ def num(value: float | int | None, digits: int = 4, *, trim: bool = False, minus
 
 
 def pct(fraction: float | None, decimals: int = 1, *, trim: bool = False, none: str = "—") -> str:
-    """A fraction as a percentage with `decimals` decimals: 0.9725 → "97.2%" (trim: 0.95 → "95%")."""
+    """A fraction as a percentage with `decimals` decimals: 0.9725 → "97.2%" (trim: 0.95 → "95%");
+    all of it is "100%"."""
     if fraction is None:
         return none
     v = float(fraction)
     if not math.isfinite(v):
         return num(v)
     text = f"{v * 100:.{decimals}f}"
-    if trim:
+    if trim or float(text) == 100.0:       # "100%" is exact: no ".0" to read
         text = _trim(text)
     return text + "%"
 

@@ -30,7 +30,8 @@ def test_num_options():
 
 
 def test_pct():
-    assert pct(0.9725) == "97.2%" and pct(1.0) == "100.0%" and pct(0.95, trim=True) == "95%"
+    assert pct(0.9725) == "97.2%" and pct(1.0) == "100%" and pct(0.95, trim=True) == "95%"
+    assert pct(0.9996) == "100%" and pct(0.5) == "50.0%"
     assert pct(None) == "—"
 
 

@@ -46,7 +46,7 @@ def test_play_stops_at_the_lessons_epochs_with_a_summary(make_app, short, tools,
     async def body(app, pilot):
         ws = tools.workspace(app)
         await pilot.press("space")
-        await tools.wait_for(pilot, lambda: isinstance(app.screen, LessonEndDialog))
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, LessonEndDialog), timeout=60)
         t = ws.lab.trainer
         assert t.epoch == 2 and t.batch == 0 and not ws.playing
         text = app.screen.text
@@ -60,7 +60,7 @@ def test_play_stops_at_the_lessons_epochs_with_a_summary(make_app, short, tools,
         await pilot.pause()
         assert isinstance(app.screen, LessonEndDialog) and t.step == 50
         await pilot.press("space")                          # "train on": a deliberate choice
-        await tools.wait_for(pilot, lambda: t.epoch >= 3)
+        await tools.wait_for(pilot, lambda: t.epoch >= 3, timeout=60)
         assert ws.lab.past_end
         await pilot.press("space")
         await pilot.pause()
@@ -77,7 +77,7 @@ def test_n_and_e_step_on_past_the_end_without_asking(make_app, short, tools):
         await pilot.press("n")
         assert ws.lab.trainer.step == 51 and not isinstance(app.screen, LessonEndDialog)
         await pilot.press("e")
-        await tools.wait_for(pilot, lambda: not ws.playing and ws.lab.trainer.epoch == 3)
+        await tools.wait_for(pilot, lambda: not ws.playing and ws.lab.trainer.epoch == 3, timeout=60)
 
     tools.drive(make_app(short), body)
 
@@ -129,7 +129,7 @@ def test_divergence_advice_works_and_survives_history(make_app, tools):
         ws = tools.workspace(app)
         lab = ws.lab
         await pilot.press("space")
-        await tools.wait_for(pilot, lambda: lab.diverged is not None and not ws.playing)
+        await tools.wait_for(pilot, lambda: lab.diverged is not None and not ws.playing, timeout=60)
         text = tools.notice(app)
         assert "press r to reset the weights" in text.lower() and "grown to" in text
         assert "then [ to lower the learning rate" in text
@@ -142,7 +142,7 @@ def test_divergence_advice_works_and_survives_history(make_app, tools):
         await pilot.press("left_square_bracket", "r")        # reset, then lower: it trains
         for _ in range(3):
             await pilot.press("e")
-            await tools.wait_for(pilot, lambda: not ws.playing)
+            await tools.wait_for(pilot, lambda: not ws.playing, timeout=60)
         assert lab.diverged is None and lab.trainer.epoch == 3
 
     tools.drive(make_app(lesson("17")), body)
@@ -153,7 +153,7 @@ def test_status_bar_labels_train_and_test_in_goal_units(make_app, files, tools):
     async def body(app, pilot):
         ws = tools.workspace(app)
         await pilot.press("e")
-        await tools.wait_for(pilot, lambda: not ws.playing and ws.lab.trainer.epoch == 1)
+        await tools.wait_for(pilot, lambda: not ws.playing and ws.lab.trainer.epoch == 1, timeout=60)
         await pilot.pause()
         line1, line2 = tools.status(app).splitlines()
         assert "train loss" in line1 and "test loss" in line1 and "%" in line1
@@ -237,7 +237,7 @@ def test_help_fits_scrolls_and_shows_the_screens_keys(make_app, files, tools, si
 def test_notices_clear_on_the_next_action(make_app, files, tools):
     async def body(app, pilot):
         await pilot.press("s")
-        await tools.wait_for(pilot, lambda: "saved" in tools.notice(app))
+        await tools.wait_for(pilot, lambda: "saved" in tools.notice(app), timeout=60)
         await pilot.press("2")
         assert tools.notice(app) == ""
 
@@ -319,11 +319,11 @@ def test_reopening_a_saved_scenario_offers_its_checkpoint(make_app, files, tools
     async def body(app, pilot):
         ws = tools.workspace(app)
         await pilot.press("n", "n", "n", "s")
-        await tools.wait_for(pilot, lambda: "saved" in tools.notice(app))
+        await tools.wait_for(pilot, lambda: "saved" in tools.notice(app), timeout=60)
         await pilot.press("escape")
         await pilot.pause()
         app.open_path(tmp_path / "demo.toml")
-        await tools.wait_for(pilot, lambda: isinstance(app.screen, ResumeDialog))
+        await tools.wait_for(pilot, lambda: isinstance(app.screen, ResumeDialog), timeout=60)
         await pilot.press("y")
         await pilot.pause()
         ws = tools.workspace(app)

@@ -69,12 +69,11 @@ def summary_text(end: LessonEnd) -> Text:
     text.append("): ", style="bold")
     text.append_text(figures_line(end))
     text.append("\n")
-    if end.watch:
-        text.append("\nWhat you should have seen: ", style="bold")
-        text.append_text(user_text(end.watch, one_line=True))
-        text.append("\n")
     text.append("\nTry next: ", style="bold")
     text.append_text(user_text(end.next, one_line=True))
+    if end.watch:
+        text.append("\n\nWhat you should have seen: ", style="bold")
+        text.append_text(user_text(end.watch, one_line=True))
     return text
 
 

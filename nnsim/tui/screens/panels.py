@@ -100,7 +100,7 @@ def lesson_strip_text(lab: Lab) -> Text:
         text.append("  ")
     text.append(" l: the whole lesson", style="dim")
     text.append("\n")
-    todo = " ".join(what_to_do(lab.scenario.meta.description).split())
+    todo = " ".join(what_to_do(lab.scenario.meta.description).split()).lstrip("-*• ")
     text.append("To do ", style="bold")
     text.append_text(user_text(todo or "(no description)", one_line=True))
     return text
@@ -118,13 +118,13 @@ def _epoch_text(lab: Lab, frame: Frame) -> str:
 
 
 def _figures(text: Text, side: str, loss: float | None, metric: float | None, name: str,
-             sep: str = "  ") -> None:
+             sep: str = "  ", digits: int = 4) -> None:
     if loss is None:
         return
     text.append(f"{sep}{side} ", style="bold")
-    text.append(f"loss {num(loss)}")
+    text.append(f"loss {num(loss, digits)}")
     if metric is not None:
-        text.append(f" acc {pct(metric)}" if name == "accuracy" else f" {name} {num(metric)}")
+        text.append(f" acc {pct(metric)}" if name == "accuracy" else f" {name} {num(metric, digits)}")
 
 
 def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text:
@@ -138,8 +138,9 @@ def status_text(lab: Lab, frame: Frame, playing: bool, width: int = 120) -> Text
     if not (lab.at_end and frame.batch == 0):       # at the end the batch says nothing
         text.append(f"{sep}batch {frame.batch}/{frame.batches_per_epoch}", style="bold")
     if r is not None:
-        _figures(text, "train", r.train_loss, r.train_metric, r.metric, sep)
-        _figures(text, "test", r.test_loss, r.test_metric, r.metric, sep)
+        digits = 4 if width >= 100 else 3          # 80 columns: both sides fit
+        _figures(text, "train", r.train_loss, r.train_metric, r.metric, sep, digits)
+        _figures(text, "test", r.test_loss, r.test_metric, r.metric, sep, digits)
     else:
         text.append(f"{sep}mini-batch loss {num(frame.loss)}")
     if width >= 100:                                 # 80 columns: the test figures come first

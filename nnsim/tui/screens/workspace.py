@@ -159,6 +159,8 @@ class WorkspaceScreen(Player):
 
     def on_resize(self, event: events.Resize) -> None:
         self._arrange(event.size.width)
+        self._drawn_at.pop("status", None)      # the status bar's wording depends on its width
+        self._dirty = True
 
     def _arrange(self, width: int) -> None:
         """Lay out the side panels for `width` columns: both when they leave the main view
@@ -174,6 +176,10 @@ class WorkspaceScreen(Player):
             lesson.display = side == "lesson" and room
             model.display = side == "model" and room
         self.query_one(LessonStrip).display = not lesson.display
+        if lesson.display:            # what was hidden may be stale: the goals as they are now
+            self.query_one(LessonPanel).show_goals(self.lab)
+        else:
+            self.query_one(LessonStrip).show(self.lab)
 
     # -- drawing -----------------------------------------------------------------------------------
     def _tick(self) -> None:

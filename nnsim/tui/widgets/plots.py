@@ -29,8 +29,9 @@ from nnsim.numfmt import int_ticks, log_ticks, nice_ticks, num, power_label
 
 DrawFn = Callable[[Plot], None]
 
-VIEWS: dict[str, str] = {"loss": "loss", "metric": "metric", "grads": "gradient norm",
-                         "lr": "learning rate", "weights": "weights"}
+#: Tab labels (short: all five fit the 49 columns the plots get at 80×24).
+VIEWS: dict[str, str] = {"loss": "loss", "metric": "metric", "grads": "grad norm",
+                         "lr": "lr", "weights": "weights"}
 TRAIN_COLOUR, TEST_COLOUR = "orange", "blue"
 #: Distinct colours for layers (more layers: evenly spaced hues).
 LAYER_RGB: tuple[tuple[int, int, int], ...] = (
