@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
+from nnsim.numfmt import num
 
 from nnsim.textsafe import clean, clean_line
 from nnsim.usertext import user_text
@@ -259,8 +260,8 @@ def gradcheck_command(args: argparse.Namespace) -> int:
                        style="bold"))
     for p in probes:
         console.print(Text(f"{p.name:<{width}}  {p.central:>19.12g}  {p.analytic:>19.12g}  "
-                           f"{p.rel_error:>9.2e}  {p.loss_minus!r:>20}  {p.loss_plus!r:>20}  "
-                           f"{p.forward:>19.12g}  {p.forward_rel_error:>9.2e}"))
+                           f"{num(p.rel_error, 3):>9}  {p.loss_minus!r:>20}  {p.loss_plus!r:>20}  "
+                           f"{p.forward:>19.12g}  {num(p.forward_rel_error, 3):>9}"))
     table = Table(box=box.HEAVY_HEAD)
     for name, justify in (("Tensor", "left"), ("Shape", "left"), ("Checked", "right"),
                           ("Relative error", "right"), ("Max |diff|", "right"), ("Result", "left")):
@@ -270,7 +271,7 @@ def gradcheck_command(args: argparse.Namespace) -> int:
         ok = r.rel_error < PASS_BELOW
         failed += not ok
         table.add_row(Text(r.label or r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
-                      Text(f"{r.rel_error:.2e}"), Text(f"{r.max_abs_diff:.2e}"),
+                      Text(num(r.rel_error, 3)), Text(num(r.max_abs_diff, 3)),
                       Text(f"{mark(ok)} {'pass' if ok else 'FAIL'}", style="green" if ok else "bold red"))
     console.print(table)
     if failed:

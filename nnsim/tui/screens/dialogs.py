@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Static
 
 from nnsim.engine.gradcheck import PASS_BELOW, GradCheckReport
+from nnsim.numfmt import num
 from nnsim.scenarios import Problem
 from nnsim.textsafe import clean
 from nnsim.usertext import user_text
@@ -93,7 +94,7 @@ class GradCheckDialog(ModalScreen[None]):
         table.add_column("relative error", justify="right")
         table.add_column("verdict")
         for name, err in self.rows:
-            table.add_row(name, f"{err:.2e}", verdict(err))
+            table.add_row(name, num(err, 3), verdict(err))
         return table
 
     def _hint(self) -> str:
