@@ -14,13 +14,13 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from nnsim.engine import Dense, Dropout, History, Network, Trainer
+from nnsim.engine import Dense, History, Network
 from nnsim.engine.history import EpochRecord
 from nnsim.scenarios import load_scenario
 from nnsim.tui.controller import Lab
 from nnsim.tui.screens.views import Display, plane_extent, unit_maps
 from nnsim.tui.session import build_session
-from nnsim.tui.widgets import BoundaryView, NetworkView, PlotsPanel, grid_points, sample_activations
+from nnsim.tui.widgets import BoundaryView, NetworkView, PlotsPanel, grid_points
 from nnsim.tui.widgets._common import PALETTE
 from nnsim.tui.widgets.boundary import FIELD_MID, FIELD_STRENGTH
 from nnsim.tui.widgets.plots import layer_colours
