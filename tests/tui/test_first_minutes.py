@@ -310,6 +310,9 @@ def test_gallery_keeps_its_cursor(make_app, tools):
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert isinstance(app.screen, GalleryScreen) and ol.highlighted == before
+        shown = " ".join(drawn(ol).replace("▊", " ").split())   # long titles keep every line
+        for entry in app.screen.entries[:6]:
+            assert " ".join(entry.label.split()) in shown, entry.label
 
     tools.drive(make_app(), body, size=(80, 24))
 
