@@ -386,11 +386,6 @@ class Lab:
         self._view_net.P[:] = snap.P
         return self._view_net
 
-    def tensor_slices(self) -> tuple[list[str], list[tuple[int, int]]]:
-        """Names and flat (start, stop) ranges of every weight tensor."""
-        tensors = self.trainer.net.param_slices()
-        return [t.name for t in tensors], [(t.start, t.stop) for t in tensors]
-
     # -- saving and checking -----------------------------------------------------------------
     def save(self, folder: Path | None = None) -> tuple[Path, Path]:
         """`s`: the scenario with its edits (TOML) and a checkpoint, both written atomically, as
