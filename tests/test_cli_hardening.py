@@ -234,8 +234,12 @@ def test_failed_history_still_writes_the_checkpoint(capsys, tmp_path, monkeypatc
 def test_ctrl_c_early_in_run_exits_130_without_traceback(tmp_path, delay) -> None:
     """As the `nnsim` console script starts: import nnsim.cli.main, then main()."""
     entry = "import sys; from nnsim.cli.main import main; sys.exit(main())"
+    # Ctrl-C reaches a program started from an interactive shell, whose SIGINT is the default;
+    # a test runner started in the background (nohup, `&`, some CI harnesses) passes SIGINT
+    # on as ignored, so the child puts the default back as a shell's foreground job has it.
     proc = subprocess.Popen([sys.executable, "-c", entry, "run", str(GOOD), "--epochs", "100000", "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
