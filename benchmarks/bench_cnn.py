@@ -34,8 +34,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_engine import (NnsimRun, cpu_snapshot, host_speed, med_ms, others_cpu,  # noqa: E402
-                          run_child, time_interleaved, timed, torch_or_none, wait_quiet)
+from bench_engine import (  # noqa: E402
+    NnsimRun,
+    cpu_snapshot,
+    host_speed,
+    med_ms,
+    others_cpu,
+    run_child,
+    time_interleaved,
+    timed,
+    torch_or_none,
+    wait_quiet,
+)
 
 from nnsim.engine import Conv2D, Dense, Flatten, MaxPool2D, Network, Trainer  # noqa: E402
 

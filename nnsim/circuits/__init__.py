@@ -20,7 +20,13 @@ random local search, evaluation counts), `walk` (one pass gate by gate, back and
 from .expand import Expansion, network, neuron
 from .graph import BackStep, Circuit, Contribution, GateSpec, Node, Wire
 from .numeric import (
-    MethodRun, Numerical, compare, evaluations_per_step, numerical_gradients, random_search_step, tug,
+    MethodRun,
+    Numerical,
+    compare,
+    evaluations_per_step,
+    numerical_gradients,
+    random_search_step,
+    tug,
 )
 from .ops import FUNCTIONS, OPS, Op
 from .parse import ExpressionError, Parsed, parse_expression

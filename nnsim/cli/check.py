@@ -17,12 +17,11 @@ from nnsim.engine.shapes import show
 from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.goals import goal_texts
-
+from nnsim.scenarios.library import first_sentence
 from nnsim.textsafe import clean_line
 from nnsim.usertext import user_text
 
 from .common import EXIT_OK, stdout_console
-from nnsim.scenarios.library import first_sentence
 
 
 def model_table(session: Session) -> Table:

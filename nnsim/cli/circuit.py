@@ -29,6 +29,7 @@ from nnsim.textsafe import clean_line
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_path, mark, stdout_console
 
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"

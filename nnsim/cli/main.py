@@ -18,13 +18,12 @@ from typing import Callable, Sequence
 from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 from nnsim.numfmt import num
-
 from nnsim.textsafe import clean, clean_line
 from nnsim.usertext import user_text
 
 from . import interrupted
-from .circuit_options import add_run_options as add_circuit_run_options
 from .backends import add_backend_option
+from .circuit_options import add_run_options as add_circuit_run_options
 from .circuit_options import is_circuit_file, reject_options
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, mark
 
@@ -179,8 +178,9 @@ def _app_missing(exc: ImportError) -> int:
 def list_command(args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from .common import stdout_console
     from nnsim.scenarios.library import builtin_lessons_dir, first_problem, first_sentence, scan_lessons
+
+    from .common import stdout_console
 
     console = stdout_console()
     folder = builtin_lessons_dir()
@@ -248,7 +248,8 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     console.print(user_text(f"{scenario.meta.name} ({args.file})", style="bold", one_line=True))
     console.print(f"Gradient check on {n} training samples: float64, dropout off, h = {h:g}; "
                   f"L = data loss + penalty; pass when relative error < {PASS_BELOW:g}.")
-    console.print(f"One weight per tensor ({'the given weight and its bias' if args.weight else 'the entry with the largest |dL/dw|'}), "
+    which = "the given weight and its bias" if args.weight else "the entry with the largest |dL/dw|"
+    console.print(f"One weight per tensor ({which}), "
                   "wiggled by ±h: numerical = (L(w + h) − L(w − h)) / 2h, the central difference; "
                   "forward = (L(w + h) − L(w)) / h, for comparison. "
                   "rel.error = |analytic − numerical| / (|analytic| + |numerical|).")

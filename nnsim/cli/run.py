@@ -9,27 +9,37 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
 from nnsim.engine import DivergenceError, EpochRecord, Trainer
 from nnsim.engine.checkpoint import load_checkpoint, save_checkpoint
+from nnsim.files import UserFileError, check_user_file
+from nnsim.numfmt import num
 from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
-
-from nnsim.files import UserFileError, check_user_file
-from nnsim.numfmt import num
 from nnsim.usertext import user_text
 
 from .backends import chosen_backend
 from .common import (
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_output_path, err, mark, stdout_console,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    check_output_path,
+    err,
+    mark,
+    stdout_console,
 )
 from .history import check_history_path, write_history
-
 
 #: The largest checkpoint --load opens (the engine validates what is inside).
 MAX_CHECKPOINT_BYTES = 4 << 30

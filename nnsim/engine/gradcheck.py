@@ -20,7 +20,6 @@ from .layers import Dropout
 from .network import Network
 from .trainer import Trainer
 
-
 DEFAULT_H = 1e-5      # the step of the central difference
 PASS_BELOW = 1e-6     # a tensor passes when its relative error is below this
 

@@ -19,7 +19,7 @@ from ..kernels.blas import single_thread
 from ..kernels.layout import recurrent_dims, region_offsets, scratch_offsets
 from . import activations
 from .layers import LSTM, AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, SimpleRNN
-from .shapes import LayerShapes, ShapeError, infer, show
+from .shapes import LayerShapes, infer, show
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 PREDICT_ROWS = 256   # rows per block in predict's workspace

@@ -35,13 +35,55 @@ import math
 import numpy as np
 from numba import njit
 
-from .catalogue import (ACT, ALPHA, AVGPOOL2D, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH, CFG_BMAX,
-                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
-                        CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, H_IN,
-                        H_OUT, HASB, HP_CLIP, HP_REG, KH, KIND, KW, LSTM, MAXPOOL2D, PH, PW, REG_L1,
-                        REG_L2, SH, SIMPLE_RNN, SW, UCOL, UNITS, W_IN, W_OUT, WOFF)
-from .cpu import (JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq,
-                  optimizer_update)
+from .catalogue import (
+    ACT,
+    ALPHA,
+    AVGPOOL2D,
+    BOFF,
+    C_IN,
+    C_OUT,
+    CFG_APPLY,
+    CFG_BATCH,
+    CFG_BMAX,
+    CFG_COUNT,
+    CFG_ERR,
+    CFG_ERR_LAYER,
+    CFG_LOGITS,
+    CFG_LOSS,
+    CFG_OPT,
+    CFG_REG,
+    CFG_START,
+    CFG_T,
+    CONV2D,
+    DENSE,
+    DROP,
+    ERR_GRAD,
+    ERR_LOSS,
+    FAN_IN,
+    H_IN,
+    H_OUT,
+    HASB,
+    HP_CLIP,
+    HP_REG,
+    KH,
+    KIND,
+    KW,
+    LSTM,
+    MAXPOOL2D,
+    PH,
+    PW,
+    REG_L1,
+    REG_L2,
+    SH,
+    SIMPLE_RNN,
+    SW,
+    UCOL,
+    UNITS,
+    W_IN,
+    W_OUT,
+    WOFF,
+)
+from .cpu import JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq, optimizer_update
 from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
 
 

@@ -10,9 +10,31 @@ from typing import Callable
 
 import numpy as np
 
-from .catalogue import (ADAGRAD, ADAM, ADAM_FLUSH, BCE, CCE, ELU, EPS_P, LEAKY_RELU, LINEAR, MAE,
-                        MOMENTUM, MSE, NESTEROV, REG_L1, REG_L2, RELU, RMSPROP, SGD, SIGMOID,
-                        SOFTMAX, SPARSE_CCE, SSE, TANH)
+from .catalogue import (
+    ADAGRAD,
+    ADAM,
+    ADAM_FLUSH,
+    BCE,
+    CCE,
+    ELU,
+    EPS_P,
+    LEAKY_RELU,
+    LINEAR,
+    MAE,
+    MOMENTUM,
+    MSE,
+    NESTEROV,
+    REG_L1,
+    REG_L2,
+    RELU,
+    RMSPROP,
+    SGD,
+    SIGMOID,
+    SOFTMAX,
+    SPARSE_CCE,
+    SSE,
+    TANH,
+)
 
 Array = np.ndarray
 
@@ -289,7 +311,7 @@ def maxpool2d_forward(x: Array, window: tuple[int, int], stride: tuple[int, int]
 def maxpool2d_backward(x_shape: tuple[int, int, int, int], won: Array, dz: Array,
                        window: tuple[int, int], stride: tuple[int, int]) -> Array:
     """The max gate: each output's gradient goes to the one input that won, the others get 0."""
-    (kh, kw), (sh, sw) = window, stride
+    (_kh, kw), (sh, sw) = window, stride
     n, c, ho, wo = dz.shape
     dx = np.zeros(x_shape, dtype=dz.dtype)
     s, ch, y, xx = np.indices((n, c, ho, wo))

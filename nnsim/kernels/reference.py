@@ -5,8 +5,8 @@ forward z = a·W + b, a = f(z); backward dL/dz = dL/da ⊙ f′(z), dL/dW = aᵀ
 dL/db = Σ dL/dz, dL/da_prev = dL/dz·Wᵀ. Conv, pool and flatten rows do the same with
 `npmath.conv2d_forward` and its kin on (n, C, H, W) views of the flat blocks; pool and flatten
 rows are linear (a = z). Recurrent rows step through time with `ref_rnn` (their z and a are the
-hidden states); a dense row on a sequence applies to every step. `train_batches_layered` and `predict_layered` are the same functions
-under the layered backend's names (this backend needs no scratch).
+hidden states); a dense row on a sequence applies to every step. `train_batches_layered` and
+`predict_layered` are the same functions under the layered backend's names (this backend needs no scratch).
 """
 
 from __future__ import annotations
@@ -16,12 +16,56 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import npmath, ref_rnn
-from .catalogue import (ACT, ALPHA, AVGPOOL2D, BCE, BOFF, C_IN, C_OUT, CFG_APPLY, CFG_BATCH,
-                        CFG_COUNT, CFG_ERR, CFG_ERR_LAYER, CFG_LOGITS, CFG_LOSS, CFG_OPT, CFG_REG,
-                        CFG_START, CFG_T, CONV2D, DENSE, DROP, ERR_GRAD, ERR_LOSS, FAN_IN, FLATTEN,
-                        H_IN, H_OUT, HASB, HP_CLIP, HP_REG, KH, KIND, KW, LSTM, MAXPOOL2D, PH, PW,
-                        RACT, SH, SIMPLE_RNN, SPARSE_CCE, SW, UCOL, UNITS, W_IN, W_OUT, WOFF,
-                        fused_output, loss_norm)
+from .catalogue import (
+    ACT,
+    ALPHA,
+    AVGPOOL2D,
+    BCE,
+    BOFF,
+    C_IN,
+    C_OUT,
+    CFG_APPLY,
+    CFG_BATCH,
+    CFG_COUNT,
+    CFG_ERR,
+    CFG_ERR_LAYER,
+    CFG_LOGITS,
+    CFG_LOSS,
+    CFG_OPT,
+    CFG_REG,
+    CFG_START,
+    CFG_T,
+    CONV2D,
+    DENSE,
+    DROP,
+    ERR_GRAD,
+    ERR_LOSS,
+    FAN_IN,
+    FLATTEN,
+    H_IN,
+    H_OUT,
+    HASB,
+    HP_CLIP,
+    HP_REG,
+    KH,
+    KIND,
+    KW,
+    LSTM,
+    MAXPOOL2D,
+    PH,
+    PW,
+    RACT,
+    SH,
+    SIMPLE_RNN,
+    SPARSE_CCE,
+    SW,
+    UCOL,
+    W_IN,
+    W_OUT,
+    WOFF,
+    fused_output,
+    loss_norm,
+)
 from .layout import recurrent_dims
 
 

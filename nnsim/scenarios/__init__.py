@@ -17,7 +17,15 @@ from .checks import check_scenario
 from .loader import load_scenario, loads_scenario
 from .problems import MISSING, Problem, ScenarioError
 from .schema import (
-    DataSpec, DenseLayer, DropoutLayer, Goals, LayerSpec, Meta, Scenario, Schedule, TrainingSpec,
+    DataSpec,
+    DenseLayer,
+    DropoutLayer,
+    Goals,
+    LayerSpec,
+    Meta,
+    Scenario,
+    Schedule,
+    TrainingSpec,
     View,
 )
 from .writer import dump_scenario, save_scenario

@@ -19,7 +19,13 @@ from nnsim.circuits import FUNCTIONS, OPS, Circuit, ExpressionError, GateSpec, p
 from nnsim.circuits.parse import MAX_EXPONENT, NAME
 
 from .circuit import (
-    CIRCUIT_SECTIONS, KINDS, CircuitGoals, CircuitNode, CircuitScenario, CircuitSpec, CircuitView,
+    CIRCUIT_SECTIONS,
+    KINDS,
+    CircuitGoals,
+    CircuitNode,
+    CircuitScenario,
+    CircuitSpec,
+    CircuitView,
     document_kind,
 )
 from .lines import find_line, key_lines

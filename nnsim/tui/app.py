@@ -15,11 +15,15 @@ from nnsim.textsafe import clean_line
 
 from .controller import Lab
 from .screens import (
-    ErrorDialog, GalleryScreen, HelpScreen, OpenDialog, WorkspaceScreen,
+    ErrorDialog,
+    GalleryScreen,
+    HelpScreen,
+    OpenDialog,
+    WorkspaceScreen,
 )
+from .screens.circuit import CircuitScreen, open_circuit
 from .session import Session, build_session, load_session
 from .warmup import Warmup
-from .screens.circuit import CircuitScreen, open_circuit
 
 
 class NnsimApp(App[int]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nnsim.tui.screens import GradCheckDialog, WorkspaceScreen
@@ -31,7 +30,7 @@ def test_wiggle_one_weight_in_the_app(make_app, tools):
         for h, central, forward in ((0.1, 4e-3, 6e-3), (0.01, 4e-5, 1e-3)):
             dialog.query_one("#gradcheck-h").value = str(h)
             await pilot.press("enter")
-            await tools.wait_for(pilot, lambda: dialog.report.h == h, timeout=60)
+            await tools.wait_for(pilot, lambda h=h: dialog.report.h == h, timeout=60)
             p = next(p for p in dialog.report.probes if p.tensor == "layer1.W")
             assert central / 2 < p.rel_error < central * 2
             assert forward / 2 < p.forward_rel_error < forward * 2

@@ -3,18 +3,15 @@ bar, and the divergence diagnosis. Numbers follow the one format of `nnsim.numfm
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-import numpy as np
-
 from nnsim.engine import DivergenceError
 from nnsim.numfmt import num, pct
-
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
-
 from nnsim.usertext import user_text
 
 from ..controller import Frame, Lab

@@ -8,8 +8,8 @@ into cached Strips when the field, data or size change (styles cached by colour 
 from __future__ import annotations
 
 import numpy as np
-from rich.segment import Segment
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.geometry import Size

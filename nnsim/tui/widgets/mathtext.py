@@ -176,7 +176,7 @@ def softmax_lines(z: np.ndarray, a: np.ndarray, units: list[int]) -> list[str]:
              f"{name} = {vector(e)}", f"Σⱼ {name} = {sum_expr(list(e), total)}"]
     for k in units:
         lines.append(f"a{sub(k)} = softmax(z){sub(k)} = " + written(
-            lambda x: (f"{fmt(e[k], x)} ÷ {fmt(total, x)}", shown(e[k], x) / shown(total, x)),
+            lambda x, k=k: (f"{fmt(e[k], x)} ÷ {fmt(total, x)}", shown(e[k], x) / shown(total, x)),
             float(a[k])))
     return lines
 
@@ -339,7 +339,7 @@ def chain_line(of: str, da: float, fp: float, dz: float, drop: tuple[float, floa
     if drop is None:
         return f"dℓ/dz = dℓ/d{of} × f′(z) = " + product_expr([da, fp], dz)
     m, scale = drop
-    return (f"dℓ/dz = dℓ/da × m × 1/(1 − rate) × f′(z) = "
+    return ("dℓ/dz = dℓ/da × m × 1/(1 − rate) × f′(z) = "
             + written(lambda e: (f"{term(da, e)} × {int(m)} × {fmt(scale, e)} × {term(fp, e)}",
                                  shown(da, e) * m * shown(scale, e) * shown(fp, e)), dz))
 

@@ -28,8 +28,19 @@ from textual.widget import Widget
 
 from nnsim.engine.network import Network
 
-from ._common import (ACCENT, BLUE, LINK_DIM, NEUTRAL, ORANGE, StyleCache, contrast_text,
-                      cell_text, diverging, forward_sample, mix)
+from ._common import (
+    ACCENT,
+    BLUE,
+    LINK_DIM,
+    NEUTRAL,
+    ORANGE,
+    StyleCache,
+    cell_text,
+    contrast_text,
+    diverging,
+    forward_sample,
+    mix,
+)
 
 CELL_W = 6          # a neuron cell with room for "+0.23"
 STATS_ROWS = 6      # n units (and per row), min, mean, max, cursor unit under a collapsed strip

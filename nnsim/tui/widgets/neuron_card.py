@@ -156,7 +156,6 @@ def _backward(text: Text, net: Network, trace: StepTrace, layer: int, unit: int,
               sel: int | None, act: str, alpha: float, z: float, fz: float) -> None:
     """dℓ/da, f′(z), dℓ/dz per sample; the share ÷ B; dL/dw as a batch sum; the update."""
     lt = trace.layers[layer]
-    B = len(trace.indices)
     dz_share = float(lt.dZ[r, unit])
     text.append("\nbackward", style=HEAD)
     text.append(f" — ℓ is this sample's loss; {mt.reduction_words(trace)}\n", style=DIM)
@@ -168,7 +167,8 @@ def _backward(text: Text, net: Network, trace: StepTrace, layer: int, unit: int,
         elif act == "softmax":
             dz = _softmax_backward(text, trace, r, unit)
         else:
-            dz = _chain(text, lt, r, unit, act, alpha, z, fz, g, "ŷ" if trace.loss_name in ("mse", "sse", "mae") else "p")
+            out_name = "ŷ" if trace.loss_name in ("mse", "sse", "mae") else "p"
+            dz = _chain(text, lt, r, unit, act, alpha, z, fz, g, out_name)
     else:
         nxt = trace.layers[layer + 1]
         w_next = nxt.W[unit].astype(np.float64)
