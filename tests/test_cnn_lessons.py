@@ -48,13 +48,13 @@ def test_edge_kernel_arithmetic_and_training() -> None:
     ps = reference.forward(ds.x_train.astype(np.float64), net.P.astype(np.float64), net.layi,
                            net.layf64)
     maps = ps.z[1].reshape(-1, 4, 4)
-    for fmap, y in zip(maps, ds.y_train):
+    for fmap, y in zip(maps, ds.y_train):   # "each within a few tenths, because of the noise"
         if y == 0:   # a vertical edge: one or two columns of 3, zeros elsewhere
-            cols = np.flatnonzero(fmap[0] == 3.0)
-            assert 1 <= len(cols) <= 2 and np.all(fmap[:, cols] == 3.0)
-            assert np.all(np.delete(fmap, cols, axis=1) == 0.0)
+            cols = np.flatnonzero(fmap.mean(axis=0) > 1.5)
+            assert 1 <= len(cols) <= 2 and np.all(np.abs(fmap[:, cols] - 3.0) < 0.8)
+            assert np.all(np.abs(np.delete(fmap, cols, axis=1)) < 0.8)
         else:        # a horizontal edge: all zeros
-            assert np.all(fmap == 0.0)
+            assert np.all(np.abs(fmap) < 0.8)
     records = list(tr.train(s.training.epochs))
     assert records[0].test_metric == 1.0
     W = net.get_weights()["layer0.W"][0, 0]
@@ -81,4 +81,7 @@ def test_pooling_lesson_routes_each_gradient_to_the_winner() -> None:
     expected = np.zeros_like(da)
     np.put_along_axis(expected, won[..., None], pool.dZ.reshape(n, 6, 4, 4)[..., None], axis=-1)
     np.testing.assert_array_equal(da, expected)
-    assert np.count_nonzero(a.max(axis=-1) == 0) > 0   # all-zero windows exist; the first wins
+    # windows whose four inputs are equal (relu(0.01) on the background, or 0): the first won
+    ties = np.all(a == a[..., :1], axis=-1)
+    assert np.count_nonzero(ties) > 0 and np.all(won[ties] == 0)
+    assert np.any(a[ties][:, 0] == np.float32(0.01))
