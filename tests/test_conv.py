@@ -424,3 +424,22 @@ def test_agrees_with_pytorch() -> None:
             theirs.append(loss.item())
             ours.append(tr.step_batch()[0])
     np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+
+
+def test_dense_networks_never_load_the_layered_kernels() -> None:
+    """The fused all-dense kernel stays the dense path: training and predicting a dense network
+    (on image data too) never imports kernels.cpu_layers, so a dense lesson compiles nothing
+    of it."""
+    import subprocess
+    import sys
+    code = (
+        "import sys, numpy as np\n"
+        "from nnsim.engine import Dense, Network, Trainer\n"
+        "x = np.random.default_rng(0).normal(size=(40, 64)); y = np.arange(40) % 3\n"
+        "net = Network(64, [Dense(8, 'relu'), Dense(3, 'softmax')], input_shape=(1, 8, 8))\n"
+        "tr = Trainer(net, x, y, x, y, loss='sparse_categorical_crossentropy', batch_size=8)\n"
+        "tr.step_epoch(); tr.step_batch(trace=True); tr.predict(x)\n"
+        "print('nnsim.kernels.cpu_layers' in sys.modules, tr.kernels.__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         timeout=600)
+    assert out.stdout.split() == ["False", "nnsim.kernels.cpu"]
