@@ -107,8 +107,8 @@ def hidden_pre_activations(run: Run) -> list[np.ndarray]:
 
 #: Lesson numbers come in blocks, each numbered from its first number without gaps: 01–29 the
 #: network basics, 30–39 circuits (gates and the chain rule), 40–44 gradients and batches,
-#: 45 on convolution (a block may still be empty).
-BLOCK_STARTS = (1, 30, 40, 45)
+#: 45 on convolution, 50 on sequences and memory (a block may still be empty).
+BLOCK_STARTS = (1, 30, 40, 45, 50)
 
 
 def test_lessons_are_numbered_in_teaching_order() -> None:

@@ -343,21 +343,31 @@ class SimpleRNN(_Recurrent):
 class LSTM(_Recurrent):
     """Long short-term memory: gates i, f, o = σ(·) and a candidate g = tanh(·), each from
     x_t·W + h_{t−1}·U + b (blocks in that order: input, forget, cell, output); the cell keeps
-    c_t = f·c_{t−1} + i·g and the layer outputs h_t = o·tanh(c_t). `unit_forget_bias` starts
-    the forget gate's biases at 1 (as Keras), so the cell remembers from the first step."""
+    c_t = f·c_{t−1} + i·g and the layer outputs h_t = o·tanh(c_t). The forget gate's biases
+    start at `forget_bias` (the other biases as bias_init says): 1 as Keras' unit_forget_bias,
+    so the cell keeps σ(1) ≈ 0.73 of itself per step at the start; a larger value keeps more
+    (σ(3) ≈ 0.95), which lets a gradient reach steps further back before training has taught
+    the gate to stay open; 0 with zero biases is Keras' unit_forget_bias = False."""
 
-    unit_forget_bias: bool = True
+    forget_bias: float = 1.0
 
     gates = 4
     kind = "lstm"
     activation = "tanh"   # the cell's (fixed); the gates use σ
     alpha = 0.0
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not np.isfinite(self.forget_bias):
+            raise ValueError(f"lstm forget_bias must be a number, got {self.forget_bias!r}")
+        self.forget_bias = float(self.forget_bias)
+
     def initialize(self, rng: np.random.Generator, input_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
         out = super().initialize(rng, input_shape)
-        if self.unit_forget_bias and self.use_bias:
-            out["b"][self.units:2 * self.units] = 1.0
+        if self.use_bias:
+            out["b"][self.units:2 * self.units] = self.forget_bias
         return out
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "unit_forget_bias": self.unit_forget_bias}
+        return {**super().config(), "forget_bias": self.forget_bias}

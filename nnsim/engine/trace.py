@@ -145,14 +145,40 @@ class StepTrace:
 
 @dataclass
 class Phase:
-    """One phase of a walked step: ("forward", l), ("loss", None), ("backward", l), ("update", None)."""
+    """One phase of a walked step: ("forward", l), ("loss", None), ("backward", l), ("update", None).
+
+    A recurrent row is walked through time: its forward phase once per step t = 0 … T−1 and its
+    backward phase once per step t = T−1 … 0 (`time`); every other phase has time None."""
 
     kind: str
     layer: int | None
     trace: StepTrace
+    time: int | None = None
 
     @property
     def label(self) -> str:
         if self.kind in ("forward", "backward"):
-            return f"{self.kind} layer {self.layer + 1}"
+            return f"{self.kind} layer {self.layer + 1}" + (
+                f" step t={self.time}" if self.time is not None else "")
         return self.kind
+
+
+def step_phases(trace: StepTrace) -> list[Phase]:
+    """Every phase of one step, in order: forward row 0 … L−1 (a recurrent row step by step
+    through time), loss, backward row L−1 … 0 (a recurrent row from its last step back to its
+    first), update."""
+    def steps(lt: LayerTrace) -> int | None:
+        return lt.recurrent.steps if lt.recurrent is not None else None
+
+    out: list[Phase] = []
+    for l, lt in enumerate(trace.layers):
+        T = steps(lt)
+        out += ([Phase("forward", l, trace, t) for t in range(T)] if T
+                else [Phase("forward", l, trace)])
+    out.append(Phase("loss", None, trace))
+    for l in range(len(trace.layers) - 1, -1, -1):
+        T = steps(trace.layers[l])
+        out += ([Phase("backward", l, trace, t) for t in range(T - 1, -1, -1)] if T
+                else [Phase("backward", l, trace)])
+    out.append(Phase("update", None, trace))
+    return out

@@ -26,7 +26,7 @@ from .metrics import encode_targets, metric_name, metric_value
 from .network import Network
 from .optimizers import CLIP_OPTION, LR_OPTION, OPTIMIZERS, Optimizer, check_learning_rate
 from .schedules import Schedule
-from .trace import LayerTrace, Phase, StepTrace
+from .trace import LayerTrace, Phase, StepTrace, step_phases
 from .unroll import recurrent_trace
 
 
@@ -613,7 +613,8 @@ class Trainer:
 
     # -- traces and phases -----------------------------------------------------------------
     def walk_step(self) -> Iterator[Phase]:
-        """Generator over one step's phases: forward layer 1..L, loss, backward L..1, update.
+        """Generator over one step's phases: forward layer 1..L, loss, backward L..1, update
+        (`trace.step_phases`: a recurrent layer is walked through time, step by step).
 
         The gradients are computed first (nothing changes); the weights change only when the
         final "update" phase is reached. Closing the generator early leaves the step undone.
@@ -628,12 +629,8 @@ class Trainer:
         loss = float(self._run(1, apply=False)[0])
         self._pull_trace()
         tr = self._build_trace(order[p0:p0 + n].copy(), loss, P_before, n, U, p0)
-        L = net.n_dense
-        for l in range(L):
-            yield Phase("forward", l, tr)
-        yield Phase("loss", None, tr)
-        for l in range(L - 1, -1, -1):
-            yield Phase("backward", l, tr)
+        phases = step_phases(tr)          # a recurrent row: step by step through time
+        yield from phases[:-1]
         s1_before, s2_before = opt.s1.copy(), opt.s2.copy()
         self.cfg[lay.CFG_T] = self._optimizer_update()
         opt.t = int(self.cfg[lay.CFG_T])
@@ -649,7 +646,7 @@ class Trainer:
                 lt.update_W, lt.update_b = lt.W.copy(), lt.b.copy()
         self._advance(1, np.array([loss]))
         self._walk_record = self._finish_epoch_if_done()
-        yield Phase("update", None, tr)
+        yield phases[-1]
 
     def _build_trace(self, idx: np.ndarray, loss: float, P: np.ndarray, n: int,
                      U: np.ndarray, p0: int) -> StepTrace:

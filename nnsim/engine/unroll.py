@@ -41,7 +41,7 @@ def recurrent_trace(net, row: int, a_in: np.ndarray, d_out: np.ndarray, P: np.nd
         above[:, -1] = d_out.reshape(n, H)
     if scratch is not None and scratch[1].size:
         soffs, XS, _ = scratch
-        xt, z, a, h, c, _, dg, dh, dc, _, _, _, _ = recurrent_parts(k, T, F, H, n, int(soffs[r, 0]))
+        xt, z, a, h, c, _, dg, dh, dc, *_ = recurrent_parts(k, T, F, H, n, int(soffs[r, 0]))
 
         def part(o: int, m: int) -> np.ndarray:
             """A step-major (T, n, m) part as (n, T, m)."""

@@ -100,7 +100,8 @@ def recurrent_parts(k: int, T: int, F: int, H: int, n: int, so: int = 0) -> tupl
     (X (T, n, F) the input, z (T, n, k·H) pre-activations, gates (T, n, 4H) [i f g o] after σ
     and tanh (LSTM), h (T, n, H), c (T, n, H) and tanh c (T, n, H) (LSTM), dG (T, n, k·H) =
     dL/dz, dL/dh (T, n, H), dL/dc (T, n, H) (LSTM), one step's product (n, k·H), dL/dX
-    (T, n, F), the gate scale (n, 4H) (LSTM), end). SimpleRNN's LSTM-only parts are empty."""
+    (T, n, F), the gate scale (n, 4H) (LSTM), Uᵀ (k·H, H), one step's dL/dU (H, k·H), end).
+    SimpleRNN's LSTM-only parts are empty."""
     K = k * H
     lstm = k == 4
     cell = T * n * H if lstm else 0
@@ -116,5 +117,7 @@ def recurrent_parts(k: int, T: int, F: int, H: int, n: int, so: int = 0) -> tupl
     tmp = dc + cell
     dx = tmp + n * K
     gm = dx + T * n * F
-    end = gm + (n * K if lstm else 0)
-    return xt, z, a, h, c, tc, dg, dh, dc, tmp, dx, gm, end
+    ut = gm + (n * K if lstm else 0)
+    tu = ut + K * H
+    end = tu + H * K
+    return xt, z, a, h, c, tc, dg, dh, dc, tmp, dx, gm, ut, tu, end

@@ -68,7 +68,7 @@ def engine_layer(spec: object) -> Layer:
                          alpha=spec.alpha)
     if isinstance(spec, LSTMLayer):
         return LSTM(spec.units, spec.return_sequences, spec.init, spec.recurrent_init,
-                    spec.bias_init, spec.use_bias, unit_forget_bias=spec.unit_forget_bias)
+                    spec.bias_init, spec.use_bias, forget_bias=spec.forget_bias)
     assert isinstance(spec, DropoutLayer), spec
     return Dropout(spec.rate)
 

@@ -301,9 +301,12 @@ def check_goals(p: Parts) -> list[Problem]:
 
 
 def check_view(p: Parts) -> list[Problem]:
-    """The boundary panel needs 2-D inputs (a decision boundary) or 1-D ones (a fitted curve)."""
+    """The boundary panel needs 2-D inputs (a decision boundary) or 1-D ones (a fitted curve);
+    for an autoencoder it shows the reconstructions, for sequences one sequence."""
     info = _info(p)
     if p.view is None or p.view.panel != "boundary" or info is None:
+        return []
+    if info.targets_are_inputs or info.takes_steps:   # the panel shows images or a sequence
         return []
     if info.n_features not in (None, 1, 2):
         return [_problem("view.panel", "boundary",

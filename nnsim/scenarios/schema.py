@@ -292,8 +292,9 @@ class LSTMLayer(_RecurrentLayer):
     c_t = f c_{t-1} + i g, h_t = o tanh(c_t)."""
 
     type: Literal["lstm"] = "lstm"
-    unit_forget_bias: bool = Field(True, description="true (the forget gate's biases start at 1, "
-                                                     "as Keras) or false")
+    forget_bias: float = Field(1.0, ge=-10, le=10, description=(
+        "a number >= -10 and <= 10: where the forget gate's biases start (1 as Keras' "
+        "unit_forget_bias; larger keeps more of the cell per step at the start)"))
 
 
 #: Layer models by their `type` value.

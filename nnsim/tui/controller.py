@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from nnsim.engine import DivergenceError, EpochRecord, Network, Phase, StepTrace, Trainer
+from nnsim.engine.trace import step_phases
 from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.scenarios import Scenario, save_scenario
 
@@ -75,11 +76,8 @@ def checkpoint_beside(path: Path | None) -> Path | None:
 
 
 def phases_of(trace: StepTrace) -> list[Phase]:
-    """Every phase of a finished step, in order."""
-    L = len(trace.layers)
-    return ([Phase("forward", l, trace) for l in range(L)] + [Phase("loss", None, trace)]
-            + [Phase("backward", l, trace) for l in range(L - 1, -1, -1)]
-            + [Phase("update", None, trace)])
+    """Every phase of a finished step, in order (a recurrent layer step by step through time)."""
+    return step_phases(trace)
 
 
 class Lab:

@@ -26,11 +26,11 @@ from .session import build_session
 
 #: Field -> parser for typed text.
 INT_FIELDS = {"units", "batch_size", "epochs"}
-FLOAT_FIELDS = {"rate", "learning_rate", "regularization_rate", "alpha",
+FLOAT_FIELDS = {"rate", "learning_rate", "regularization_rate", "alpha", "clip_norm",
                 *(k for k, o in optimizers.all_options().items() if not o.integer)}
 #: Training settings applied to the running trainer without a reset.
 LIVE_FIELDS = {"learning_rate", "batch_size", "optimizer", "regularization", "regularization_rate",
-               "schedule", "epochs", *OPTIMIZER_OPTIONS}
+               "schedule", "epochs", "clip_norm", *OPTIMIZER_OPTIONS}
 
 
 class EditError(ValueError):
@@ -211,6 +211,8 @@ def apply_training(lab: Lab, field: str, text: str) -> Outcome:
                 t.batch_size = spec.batch_rows(t.n_train)
             elif field in ("regularization", "regularization_rate"):
                 t.set_regularization(spec.regularization, spec.regularization_rate)
+            elif field == "clip_norm":
+                t.clip_norm = spec.clip_norm
             elif field == "schedule":
                 t.schedule = schedules.Schedule.create(spec.schedule.name, **spec.schedule_options())
                 t.learning_rate = t.base_lr

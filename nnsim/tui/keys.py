@@ -39,6 +39,8 @@ KEYS: tuple[Key, ...] = (
     Key("PgUp PgDn  Home End", "network view", "conv networks: the cursor one map row up / down, "
         "to the previous / next channel"),
     Key("k", "network view", "conv networks: the filters' weights (kernels) ↔ the feature maps"),
+    Key("PgUp PgDn  Home End", "network view", "recurrent networks: the step cursor one time step "
+        "back / on, to the first / last step (the card explains that step)"),
     Key("escape", "workspace", "leave a field / go back to the gallery"),
     Key("a  x", "model panel", "add a layer after / remove the highlighted layer"),
     Key("ctrl+↑ ctrl+↓", "model panel", "move the highlighted layer up / down"),

@@ -62,6 +62,9 @@ def network_line(s: Scenario) -> str:
             parts.append(f"conv {layer.filters} {_pair(layer.kernel_size)} {layer.activation}")
         elif layer.type in ("maxpool2d", "avgpool2d"):
             parts.append(f"{layer.type.removesuffix('2d')} {_pair(layer.pool_size)}")
+        elif layer.type in ("simple_rnn", "lstm"):
+            parts.append(f"{'lstm' if layer.type == 'lstm' else 'rnn ' + layer.activation} "
+                         f"{layer.units}{' seq' if layer.return_sequences else ''}")
         else:
             parts.append(layer.type)
     return " → ".join(parts)

@@ -33,10 +33,11 @@ CHOICES: dict[str, list[str]] = {
 }
 LAYER_FIELDS = ("units", "activation", "init", "rate")
 TRAINING_FIELDS = ("loss", "optimizer", "learning_rate", *optimizers.all_options(),
-                   "schedule", "batch_size", "regularization", "regularization_rate", "epochs")
+                   "schedule", "batch_size", "regularization", "regularization_rate", "clip_norm",
+                   "epochs")
 LABELS = {"learning_rate": "lr", "batch_size": "batch size", "regularization": "regularize",
           "regularization_rate": "reg. rate", "activation": "activation",
-          "initial_accumulator": "init. acc."}
+          "initial_accumulator": "init. acc.", "clip_norm": "clip norm"}
 
 
 def field_text(value: Any) -> str:
@@ -60,6 +61,9 @@ def layer_label(i: int, layer: Any, last: bool) -> str:
         return f"{i + 1} {layer.type[:3]}pool {_size(layer.pool_size)}"
     if layer.type == "flatten":
         return f"{i + 1} flatten"
+    if layer.type in ("simple_rnn", "lstm"):
+        name = "lstm" if layer.type == "lstm" else f"rnn {layer.activation}"
+        return f"{i + 1} {name} {layer.units}" + (" seq" if layer.return_sequences else "")
     return f"{i + 1} dropout {layer.rate:g}"
 
 
@@ -70,6 +74,10 @@ def layer_fields(layer: Any) -> tuple[str, ...]:
         return ("units", "activation", "init")
     if isinstance(layer, Conv2DLayer):
         return ("activation", "init")
+    if layer.type == "simple_rnn":
+        return ("units", "activation", "init")
+    if layer.type == "lstm":
+        return ("units", "init")
     return ("rate",) if layer.type == "dropout" else ()
 
 
@@ -175,6 +183,8 @@ class ModelPanel(VerticalScroll):
                 self._show_row("tr", name, shown)
                 if value is None:
                     value = optimizers.defaults(t.optimizer).get(name)
+            elif name == "clip_norm":   # shown for recurrent networks, or once it is set
+                self._show_row("tr", name, self.lab.trainer.net.recurrent or bool(value))
             self._set("tr", name, value)
 
     def sync_field(self, prefix: str, name: str) -> None:

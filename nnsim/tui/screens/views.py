@@ -17,6 +17,9 @@ from nnsim.numfmt import num
 from ..controller import Lab
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from ..widgets import curve_points, grid_points, sample_activations
+from ..widgets.autoencoder import AutoencoderView, bottleneck
+from ..widgets.sequence_plot import SequencePlot
+from ..widgets.unrolled import UnrolledView
 
 
 #: Epochs drawn at most in the plots (the history is thinned beyond that).
@@ -163,6 +166,10 @@ class Display:
                 self.draw_boundary(view)
             for curve in screen.query(CurveView):
                 self.draw_curve(curve)
+            for auto in screen.query(AutoencoderView):
+                self.draw_autoencoder(auto)
+            for seq in screen.query(SequencePlot):
+                self.draw_sequence(seq)
         elif tab == "tab-plots":
             screen.query_one(PlotsPanel).update_history(self.plot_history(), self.net().get_weights())
 
@@ -198,6 +205,10 @@ class Display:
             view.set_values(None, self.highlight())
         view.set_outputs(self.output_notes(acts[-1] if acts else None, trace))
         view.set_maps(*self.maps(net))
+        if isinstance(view, UnrolledView):     # recurrent layers: their steps and gradients
+            walking = self.lab.phase if self.lab.browsed is None and self.lab.walking else None
+            view.set_trace(trace, min(self.sel.row, len(trace.indices) - 1) if trace else 0,
+                           walking.time if walking is not None else None)
         if self.sel.neuron is None or card is None:
             return
         layer, unit = self.sel.neuron
@@ -294,6 +305,44 @@ class Display:
         signed = bool(self.lab.trainer.pm1) or ds.task == "regression"
         field = out.reshape(rows, cols, -1)
         view.set_field(field[:, :, 0] if field.shape[2] == 1 else field, signed=signed)
+
+    def draw_autoencoder(self, view: AutoencoderView, pairs: int = 6) -> None:
+        """The shown training sample and the next ones beside their reconstructions; the 2-D
+        codes of the test set when a hidden layer has two units."""
+        if not self.lab.kernels_ready():
+            return
+        ds, net = self.lab.session.dataset, self.net()
+        start = self.sel.sample % ds.n_train
+        idx = [(start + k) % ds.n_train for k in range(pairs)]
+        x = ds.x_train[idx]
+        out = net.predict(x).astype(np.float64)
+        image = tuple(ds.input_shape[1:]) if ds.input_shape and len(ds.input_shape) == 3 else None
+        codes = labels = None
+        l = bottleneck(net)
+        if l is not None and ds.n_test:
+            from nnsim.kernels import reference
+            ps = reference.forward(ds.x_test, net.P.astype(np.float64), net.layi, net.layf64)
+            codes, labels = ps.a[l + 1], ds.labels_test
+        view.set_data(x, out, image, codes, labels,
+                      f"train #{start} and the next {pairs - 1}; , . move")
+
+    def draw_sequence(self, view: SequencePlot) -> None:
+        """The shown sample's input, target and prediction along the time axis."""
+        if not self.lab.kernels_ready():
+            return
+        ds, net = self.lab.session.dataset, self.net()
+        i = self.sel.sample % ds.n_train
+        x = ds.x_train[i]
+        steps, feats = ds.input_shape if ds.input_shape and len(ds.input_shape) == 2 else (len(x), 1)
+        pred = net.predict(x[None, :])[0].astype(np.float64)
+        y = np.asarray(ds.y_train[i], dtype=np.float64).reshape(-1)
+        title = f"train #{i}"
+        if ds.task != "regression":        # a class: said in the title, the inputs drawn
+            label = int(ds.y_train[i])
+            guess = int(pred.argmax()) if pred.size > 1 else int(pred[0] >= 0.5)
+            title += f": label {label}, predicted {guess}"
+            y = pred = np.zeros(0)
+        view.set_sequence(x.reshape(steps, feats)[:, 0], y, pred[:y.size], title)
 
     def set_curve_data(self, view: CurveView) -> None:
         ds = self.lab.session.dataset

@@ -32,6 +32,10 @@ from ..lesson import lesson_end
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
 from ..widgets.conv_card import ConvCard
 from ..widgets.feature_maps import FeatureMapView
+from ..widgets.autoencoder import AutoencoderView
+from ..widgets.recurrent_card import RecurrentCard
+from ..widgets.sequence_plot import SequencePlot
+from ..widgets.unrolled import UnrolledView
 from .asks import LeaveDialog, LessonEndDialog, ResumeDialog
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
@@ -106,6 +110,7 @@ class WorkspaceScreen(Player):
     def compose(self) -> ComposeResult:
         kind = self.lab.session.dataset.input_kind
         layered = self.lab.trainer.net.layered      # conv/pool layers: feature maps and their card
+        recurrent = self.lab.trainer.net.recurrent  # recurrent layers: unrolled in time
         yield LessonStrip("", id="lesson-strip")
         with Horizontal(id="ws-main"):
             yield LessonPanel(id="lesson")
@@ -115,15 +120,24 @@ class WorkspaceScreen(Player):
                         # NetworkView alone in its box: Textual moves the focus of a hidden
                         # widget to a visible sibling, which would switch the tab back.
                         with Vertical(id="netview-box"):
-                            yield (FeatureMapView if layered else NetworkView)(id="netview")
-                        yield (ConvCard if layered else NeuronCard)(id="card")
+                            yield (UnrolledView if recurrent else FeatureMapView if layered
+                                   else NetworkView)(id="netview")
+                        yield (RecurrentCard if recurrent else ConvCard if layered
+                               else NeuronCard)(id="card")
                 with TabPane("2 Stepper", id="tab-stepper"):
                     yield StepperPanel(id="stepper")
-                with TabPane("3 Boundary", id="tab-boundary"):
+                ds = self.lab.session.dataset
+                autoencoder = ds.target_shape is not None and ds.target_shape == ds.input_shape
+                third = "3 Images" if autoencoder else "3 Sequence" if kind == "sequence" else "3 Boundary"
+                with TabPane(third, id="tab-boundary"):
                     if kind == "plane":
                         yield BoundaryView(id="boundary")
                     elif kind == "line":
                         yield CurveView(id="curve")
+                    elif autoencoder:          # inputs beside their reconstructions, 2-D codes
+                        yield AutoencoderView(id="autoencoder")
+                    elif kind == "sequence":   # one sequence: input, target, prediction
+                        yield SequencePlot(id="sequence")
                     else:
                         yield Static(f"The decision boundary needs 2-D (plane) or 1-D (line) inputs; "
                                      f"this data set has {self.lab.trainer.net.input_dim} inputs.",

@@ -15,6 +15,7 @@ from nnsim.engine.trace import Phase, StepTrace
 
 from . import mathtext as mt
 from .stepper_conv import spatial_backward, spatial_forward
+from .stepper_rnn import recurrent_backward, recurrent_forward
 
 MAX_UNITS = 4      # units written out per layer
 MAX_WEIGHTS = 2    # weights per layer in the update phase
@@ -37,6 +38,8 @@ def progress_line(phase: Phase | None, n_layers: int) -> Text:
         if i:
             text.append(" › ", style=DIM)
         label = kind if layer is None else f"{kind} {layer + 1}"
+        if (kind, layer) == current and phase is not None and phase.time is not None:
+            label += f" t={phase.time}"          # a recurrent layer, walked through time
         text.append(label, style=CURRENT if (kind, layer) == current else DIM)
     return text
 
@@ -226,7 +229,10 @@ def phase_text(phase: Phase | None, sample_row: int = 0, loss_name: str = "",
     text.append("\n")
     text.append(_sample_header(tr, r) + "\n\n", style=DIM)
     spatial = phase.layer is not None and tr.layers[int(phase.layer)].kind != "dense"
-    if phase.kind == "forward":
+    if phase.time is not None and phase.kind in ("forward", "backward"):
+        (recurrent_forward if phase.kind == "forward" else recurrent_backward)(
+            text, tr, int(phase.layer), r, int(phase.time))
+    elif phase.kind == "forward":
         (spatial_forward if spatial else _forward)(text, tr, int(phase.layer), r)
     elif phase.kind == "loss":
         _loss(text, tr, r, loss_name)
