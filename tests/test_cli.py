@@ -414,6 +414,14 @@ def test_gradcheck_passes_on_a_small_net(capsys) -> None:
         assert re.search(rf"{re.escape(name)}\s.*✓ pass", out), name
     assert "on 16 training samples" in out and "All 6 tensors pass." in out
     assert "Relative error" in out
+    # beside each label, the tensor's checkpoint key: every layer counted from 0, dropout too
+    from nnsim.scenarios import load_scenario
+    from nnsim.scenarios.build import build_session
+    keys = [sl.name for sl in build_session(load_scenario(SMALL)).trainer.net.param_slices()]
+    labels = ["layer1.W", "layer1.b", "layer2.W", "layer2.b", "layer3.W", "layer3.b"]
+    for label, key in zip(labels, keys, strict=True):
+        assert re.search(rf"│ {re.escape(label)}\s+│ {re.escape(key)}\s+│", out), (label, key)
+    assert keys != labels   # the dropout layer makes the two numberings differ
 
 
 def test_gradcheck_reports_failure_exit_1(capsys, monkeypatch) -> None:

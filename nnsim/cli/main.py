@@ -264,14 +264,15 @@ def gradcheck_command(args: argparse.Namespace) -> int:
                            f"{num(p.rel_error, 3):>9}  {p.loss_minus!r:>20}  {p.loss_plus!r:>20}  "
                            f"{p.forward:>19.12g}  {num(p.forward_rel_error, 3):>9}"))
     table = Table(box=box.HEAVY_HEAD)
-    for name, justify in (("Tensor", "left"), ("Shape", "left"), ("Checked", "right"),
+    for name, justify in (("Tensor", "left"), ("Key", "left"), ("Shape", "left"), ("Checked", "right"),
                           ("Relative error", "right"), ("Max |diff|", "right"), ("Result", "left")):
         table.add_column(name, justify=justify, no_wrap=True)
     failed = 0
     for r in rows:
         ok = r.rel_error < PASS_BELOW
         failed += not ok
-        table.add_row(Text(r.label or r.name), Text("×".join(map(str, r.shape))), Text(str(r.checked)),
+        table.add_row(Text(r.label or r.name), Text(r.name), Text("×".join(map(str, r.shape))),
+                      Text(str(r.checked)),
                       Text(num(r.rel_error, 3)), Text(num(r.max_abs_diff, 3)),
                       Text(f"{mark(ok)} {'pass' if ok else 'FAIL'}", style="green" if ok else "bold red"))
     console.print(table)
