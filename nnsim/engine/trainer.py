@@ -208,9 +208,6 @@ class Trainer:
     # -- gradient clipping -------------------------------------------------------------------
     def _checked_clip(self, value: Any) -> float:
         clip = CLIP_OPTION.check("training", value)
-        if clip > 0 and self._on_device:
-            raise ValueError("clip_norm is not available on the cuda backend yet; use backend "
-                             "cpu to clip gradients")
         health.check_survives("clip_norm", clip, self.net.dtype, CLIP_OPTION)
         return clip
 

@@ -24,6 +24,7 @@ from numba import cuda, from_dtype
 
 from . import cuda_dense as K
 from . import cuda_layers as CL
+from . import cuda_rnn as CR
 from .catalogue import (
     ACT,
     ADAM,
@@ -54,6 +55,7 @@ from .catalogue import (
     HASB,
     HP_B1,
     HP_B2,
+    HP_CLIP,
     HP_EPS,
     HP_LR,
     HP_MU,
@@ -62,10 +64,13 @@ from .catalogue import (
     KH,
     KIND,
     KW,
+    LSTM,
     MAXPOOL2D,
     PH,
     PW,
+    RACT,
     SH,
+    SIMPLE_RNN,
     SOFTMAX,
     SW,
     UCOL,
@@ -76,7 +81,7 @@ from .catalogue import (
     fused_output,
     loss_norm,
 )
-from .layout import region_offsets, scratch_offsets
+from .layout import recurrent_dims, recurrent_parts, region_offsets, scratch_offsets
 
 NAME = "cuda"
 PREDICT_ROWS = 4096          # rows per block of the device predict's workspace
@@ -101,8 +106,11 @@ def kernels(dtype: np.dtype) -> dict:
              "bias_grad", "grad_norms", "check_grads", "opt_update", "sum_squares")
     layer_names = ("im2col", "col2im", "conv_out", "conv_dz", "conv_bias_grad", "pool_fwd",
                    "pool_bwd", "copy_block")
+    rnn_names = ("seq_to_steps", "steps_to_seq", "fill", "step_fwd", "step_bwd", "dh_back",
+                 "clip_grads")
     return {**{name: getattr(K, name) for name in names},
             **{name: getattr(CL, name) for name in layer_names},
+            **{name: getattr(CR, name) for name in rnn_names},
             "mm": mm, "mm_tn": mm_tn, "mm_nt_act": mm_nt_act, "mm_nt": mm_nt}
 
 
@@ -140,6 +148,13 @@ def signatures(dtype: np.dtype) -> dict[str, tuple]:
         "pool_fwd": (st, i, v, i, v, i, vi, i) + (i,) * 10,
         "pool_bwd": (st, i, v, i, v, i, vi, i) + (i,) * 10,
         "copy_block": (st, v, i, v, i, i),
+        "seq_to_steps": (st, v, i, v, i, i, i, i),
+        "steps_to_seq": (st, v, i, v, i, i, i, i),
+        "fill": (st, v, i, i, f),
+        "step_fwd": (st, i, i, f, v) + (i,) * 7 + (v, i, i, i, b),
+        "step_bwd": (st, i, i, f, v) + (i,) * 10 + (i, i, b, b),
+        "dh_back": (st, v, i, i, v, i, i, i, i),
+        "clip_grads": (st, md, i, i, f, v, i),
     }
 
 
@@ -159,10 +174,21 @@ def _layer_table(layi: np.ndarray) -> np.ndarray:
     for l in range(L):
         r = layi[l + 1]
         if r[KIND] == DENSE:
-            lw[l] = (r[WOFF], r[FAN_IN] * r[UNITS], r[BOFF], r[UNITS])
+            dout = _dense_out(r)[1]
+            lw[l] = (r[WOFF], r[FAN_IN] * dout, r[BOFF], dout)
         elif r[KIND] == CONV2D:
             lw[l] = (r[WOFF], r[C_OUT] * r[FAN_IN], r[BOFF], r[C_OUT])
+        elif r[KIND] == SIMPLE_RNN or r[KIND] == LSTM:   # W and U together, then b
+            k, _, F, H = recurrent_dims(layi, l + 1)
+            lw[l] = (r[WOFF], (F + H) * k * H, r[BOFF], k * H)
     return lw
+
+
+def _dense_out(r: np.ndarray) -> tuple[int, int]:
+    """(steps, units per step) of a dense row: (1, units), or on a sequence (H_OUT, C_OUT) (a
+    table without the shape columns is read as a plain dense row)."""
+    steps = max(1, int(r[H_OUT]))
+    return steps, (int(r[C_OUT]) or int(r[UNITS])) if steps > 1 else int(r[UNITS])
 
 
 def _geometry(r: np.ndarray, n: int) -> tuple[int, ...]:
@@ -179,7 +205,7 @@ class _Rows:
         self.layi, self.layf, self.L = layi, layf, layi.shape[0] - 1
         self.mm, self.mm_tn, self.mm_nt_act, self.mm_nt = products(dtype)
         self.zero = np.dtype(dtype).type(0.0)
-        self.layered = bool(np.any(layi[1:, KIND] != DENSE))
+        self.layered = bool(np.any(layi[1:, KIND] != DENSE))   # conv, pool, recurrent: scratch
 
     def forward(self, st, WS, P, offs, ZO, n, training, U, p0, XS, IS, soffs) -> None:
         """Rows 1..L of n samples already in WS's block 0 (A region at 0, Z region at ZO)."""
@@ -189,10 +215,14 @@ class _Rows:
             kind, units = int(r[KIND]), int(r[UNITS])
             ai, ao = int(offs[rr - 1]), int(offs[rr])
             zo = ZO + ao
-            if kind == DENSE:
-                grid, block = K.tiles(n, units)
+            if kind == DENSE:   # on a sequence: every step, n·H_OUT rows of C_OUT units
+                steps, dout = _dense_out(r)
+                rows = n * steps
+                grid, block = K.tiles(rows, dout)
                 self.mm[grid, block](st, WS, ai, P, int(r[WOFF]), P, int(r[BOFF]), int(r[HASB]),
-                                     WS, zo, n, int(r[FAN_IN]), units)
+                                     WS, zo, rows, int(r[FAN_IN]), dout)
+            elif kind == SIMPLE_RNN or kind == LSTM:
+                self._recurrent_forward(st, rr, WS, P, ai, zo, n, XS, int(soffs[rr, 0]))
             elif kind == CONV2D:
                 geo = _geometry(r, n)
                 F, Kt = int(r[C_OUT]), int(r[FAN_IN])
@@ -226,20 +256,24 @@ class _Rows:
             ol = int(offs[below])
             w0 = int(r[WOFF])
             fused_below = False
-            if kind == DENSE:
-                din = int(r[FAN_IN])
-                grid, block = K.tiles(din, units)
-                self.mm_tn[grid, block](st, WS, ol, WS, dzo, G, w0, n, din, units, reg_code, reg,
-                                        P)
-                K.bias_grad[K.blocks(units), tpb](st, WS, dzo, n, units, G, int(r[BOFF]),
-                                                  int(r[HASB]))
+            if kind == DENSE:   # on a sequence: n·H_OUT rows
+                steps, dout = _dense_out(r)
+                din, rows = int(r[FAN_IN]), n * steps
+                grid, block = K.tiles(din, dout)
+                self.mm_tn[grid, block](st, WS, ol, WS, dzo, G, w0, rows, din, dout, reg_code,
+                                        reg, P)
+                K.bias_grad[K.blocks(dout), tpb](st, WS, dzo, rows, dout, G, int(r[BOFF]),
+                                                 int(r[HASB]))
                 if below > 0:       # dL/da below and, in the same threads, its dL/dz
-                    grid, block = K.tiles(n, din)
+                    grid, block = K.tiles(rows, din)
                     self.mm_nt_act[grid, block](
-                        st, WS, dzo, P, w0, WS, DAO + ol, n, units, din, int(layi[below, ACT]),
+                        st, WS, dzo, P, w0, WS, DAO + ol, rows, dout, din, int(layi[below, ACT]),
                         layf[below, ALPHA], WS, ZO + ol, WS, ol, WS, DZO + ol,
                         layf[below, DROP], U, p0, int(layi[below, UCOL]))
                     fused_below = True
+            elif kind == SIMPLE_RNN or kind == LSTM:
+                self._recurrent_backward(st, rr, WS, P, G, dzo, DAO + ol if below > 0 else -1, n,
+                                         XS, int(soffs[rr, 0]), reg_code, reg)
             elif kind == CONV2D:
                 geo = _geometry(r, n)
                 F, Kt = int(r[C_OUT]), int(r[FAN_IN])
@@ -268,6 +302,63 @@ class _Rows:
                     st, int(layi[below, ACT]), layf[below, ALPHA], WS, ZO + ol, WS, ol, WS,
                     DAO + ol, WS, DZO + ol, n, m, layf[below, DROP], U, p0,
                     int(layi[below, UCOL]))
+
+
+    # -- recurrent rows: the time loop on the host, one launch per step (see cuda_rnn) ----------
+    def _recurrent_forward(self, st, rr, WS, P, ai, zo, n, S, so) -> None:
+        r, tpb = self.layi[rr], K.TPB
+        k, T, F, H = recurrent_dims(self.layi, rr)
+        Kk, nH = k * H, n * H
+        xt, z, a, h, c, tc, *_ = recurrent_parts(k, T, F, H, n, so)
+        w0, u0 = int(r[WOFF]), int(r[WOFF]) + F * Kk
+        CR.seq_to_steps[K.blocks(n * T * F), tpb](st, WS, ai, S, xt, n, T, F)
+        grid, block = K.tiles(T * n, Kk)
+        self.mm[grid, block](st, S, xt, P, w0, P, int(r[BOFF]), int(r[HASB]), S, z, T * n, F, Kk)
+        act, alpha = int(r[RACT]), self.layf[rr, ALPHA]
+        for t in range(T):
+            CR.step_fwd[K.blocks(nH), tpb](st, k, act, alpha, S, z + t * n * Kk, a + t * n * Kk,
+                                           h + (t - 1) * nH, c + (t - 1) * nH, c + t * nH,
+                                           tc + t * nH, h + t * nH, P, u0, n, H, t == 0)
+        if int(r[H_OUT]) == T and T > 1:     # return_sequences
+            CR.steps_to_seq[K.blocks(n * T * H), tpb](st, S, h, WS, zo, n, T, H)
+        else:
+            CL.copy_block[K.blocks(nH), tpb](st, S, h + (T - 1) * nH, WS, zo, nH)
+
+    def _recurrent_backward(self, st, rr, WS, P, G, dzo, dai, n, S, so, reg_code, reg) -> None:
+        r, tpb = self.layi[rr], K.TPB
+        k, T, F, H = recurrent_dims(self.layi, rr)
+        Kk, nH = k * H, n * H
+        xt, z, a, h, c, tc, dg, dh, dc, _, dx, *_ = recurrent_parts(k, T, F, H, n, so)
+        w0, u0, b0 = int(r[WOFF]), int(r[WOFF]) + F * Kk, int(r[BOFF])
+        if int(r[H_OUT]) == T and T > 1:     # what arrives from above, at every step
+            CR.seq_to_steps[K.blocks(n * T * H), tpb](st, WS, dzo, S, dh, n, T, H)
+        else:
+            CR.fill[K.blocks(T * nH), tpb](st, S, dh, T * nH, self.zero)
+            CL.copy_block[K.blocks(nH), tpb](st, WS, dzo, S, dh + (T - 1) * nH, nH)
+        act, alpha = int(r[RACT]), self.layf[rr, ALPHA]
+        for t in range(T - 1, -1, -1):
+            nxt = min(t + 1, T - 1)
+            CR.step_bwd[K.blocks(nH), tpb](st, k, act, alpha, S, z + t * n * Kk, a + t * n * Kk,
+                                           h + t * nH, c + (t - 1) * nH, tc + t * nH,
+                                           dh + t * nH, dc + nxt * nH, a + nxt * n * Kk,
+                                           dc + t * nH, dg + t * n * Kk, n, H, t == 0,
+                                           t == T - 1)
+            if t > 0:
+                CR.dh_back[K.blocks(nH), tpb](st, S, dg + t * n * Kk, dh + (t - 1) * nH, P, u0,
+                                              n, H, Kk)
+        grid, block = K.tiles(F, Kk)               # dW = Xᵀ·dG (+ penalty)
+        self.mm_tn[grid, block](st, S, xt, S, dg, G, w0, T * n, F, Kk, reg_code, reg, P)
+        grid, block = K.tiles(H, Kk)               # dU = H_{0..T−2}ᵀ·dG_{1..T−1} (+ penalty)
+        if T > 1:
+            self.mm_tn[grid, block](st, S, h, S, dg + n * Kk, G, u0, (T - 1) * n, H, Kk,
+                                    reg_code, reg, P)
+        else:
+            CR.fill[K.blocks(H * Kk), tpb](st, G, u0, H * Kk, self.zero)
+        K.bias_grad[K.blocks(Kk), tpb](st, S, dg, T * n, Kk, G, b0, int(r[HASB]))
+        if dai >= 0:                               # dX = dG·Wᵀ, then sample-major
+            grid, block = K.tiles(T * n, F)
+            self.mm_nt[grid, block](st, S, dg, P, w0, S, dx, T * n, Kk, F, 0, reg, P)
+            CR.steps_to_seq[K.blocks(n * T * F), tpb](st, S, dx, WS, dai, n, T, F)
 
 
 class DeviceTrainer:
@@ -418,6 +509,9 @@ class DeviceTrainer:
                            self.soffs, int(cfg[CFG_REG]), hp[HP_REG])
         K.grad_norms[L, tpb](st, G, self.lw, self.gn_d, k)
         K.check_grads[1, 1](st, self.gn_d, k, L)
+        if hp[HP_CLIP] > 0:     # clipping by global norm (the norms above stay those before)
+            CR.clip_grads[K.blocks(G.shape[0]), tpb](st, self.gn_d, k, L, hp[HP_CLIP], G,
+                                                     G.shape[0])
         if apply:
             self._update(int(cfg[CFG_OPT]), hp, t)
 

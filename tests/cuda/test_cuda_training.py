@@ -151,12 +151,14 @@ def test_divergence_is_found_at_the_same_step():
 
 def test_every_launch_uses_the_compiled_signatures(monkeypatch):
     """The argument types of every launch (a dense run with dropout, prediction and the
-    stepper's update; CNN runs with a conv row above another row, max and average pooling)
+    stepper's update; CNN runs with a conv row above another row, max and average pooling;
+    a SimpleRNN → LSTM run with clipping)
     are exactly `cuda.signatures`, which tests/test_cuda_ptx.py compiles to PTX; and every
     kernel of the table is launched."""
     from numba.cuda.simulator import kernel as sim
 
     from nnsim.engine import AvgPool2D, Conv2D, Flatten, MaxPool2D
+    from nnsim.engine.layers import LSTM, SimpleRNN
     seen: dict[str, set] = {}
     call = sim.FakeCUDAKernel.__call__
 
@@ -182,6 +184,11 @@ def test_every_launch_uses_the_compiled_signatures(monkeypatch):
             tr = Trainer(net, x, y, loss="sparse_categorical_crossentropy", batch_size=5,
                          backend="cuda")
             tr.play(1)
+        # recurrent rows (every step's h into an LSTM, its last step's h out) and clipping
+        net = Network(16, [SimpleRNN(2, return_sequences=True), LSTM(2), Dense(3, "softmax")],
+                      dtype=dtype, input_shape=(4, 4))
+        Trainer(net, x, y, loss="sparse_categorical_crossentropy", batch_size=5, backend="cuda",
+                clip_norm=0.01).play(1)
         table = cuda.signatures(np.dtype(dtype))
         for name, sigs in seen.items():
             assert sigs == {table[name]}, name
