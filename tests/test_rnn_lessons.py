@@ -159,8 +159,8 @@ def test_56_autoencoder_numbers():
 
 
 def test_56_with_an_8_unit_bottleneck():
-    from nnsim.scenarios.writer import dump_scenario
     from nnsim.scenarios.loader import loads_scenario
+    from nnsim.scenarios.writer import dump_scenario
     s = load_scenario(next(LESSONS.glob("56-*.toml")))
     wide = loads_scenario(dump_scenario(s).replace("units = 2\n", "units = 8\n", 1))
     recs = _train(build_session(wide))

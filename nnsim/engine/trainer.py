@@ -14,8 +14,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from ..kernels import catalogue as lay
-from ..kernels import resolve_backend
-from ..kernels import get_backend, npmath
+from ..kernels import get_backend, npmath, resolve_backend
 from ..kernels.blas import single_thread
 from . import activations, health
 from . import losses as losses_mod
@@ -28,7 +27,6 @@ from .optimizers import CLIP_OPTION, LR_OPTION, OPTIMIZERS, Optimizer, check_lea
 from .schedules import Schedule
 from .trace import LayerTrace, Phase, StepTrace, step_phases
 from .unroll import recurrent_trace
-
 
 #: Single steps check the weights for inf/NaN this often (and at every epoch's end).
 PARAM_CHECK_EVERY = 16
@@ -483,10 +481,8 @@ class Trainer:
         """Train one mini-batch. Returns (its loss before the update, trace if asked, the epoch
         record if this batch ended an epoch)."""
         if trace:
-            walk = self.walk_step()
-            for phase in walk:
-                pass
-            tr = phase.trace
+            *_, last = self.walk_step()     # every phase, to the applied update
+            tr = last.trace
             return tr.loss, tr, self._walk_record
         loss = float(self._run(1)[0])
         return loss, None, self._finish_epoch_if_done()

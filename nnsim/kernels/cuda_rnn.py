@@ -72,7 +72,6 @@ def step_fwd(status, k, act, alpha, S, zt, at, hp, cp, ct, tct, ht, P, u0, n, H,
     j = t - s * H
     K = k * H
     zero = S.dtype.type(0.0)
-    one = S.dtype.type(1.0)
     for q in range(k):
         col = q * H + j
         v = S[zt + s * K + col]

@@ -29,8 +29,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .catalogue import (C_IN, C_OUT, CONV2D, FAN_IN, H_IN, H_OUT, KH, KIND, KW, LSTM, MAXPOOL2D,
-                        PH, PW, SH, SIMPLE_RNN, SW, UNITS, W_IN, W_OUT)
+from .catalogue import (
+    C_IN,
+    C_OUT,
+    CONV2D,
+    FAN_IN,
+    H_IN,
+    H_OUT,
+    KH,
+    KIND,
+    KW,
+    LSTM,
+    MAXPOOL2D,
+    PH,
+    PW,
+    SH,
+    SIMPLE_RNN,
+    SW,
+    UNITS,
+    W_IN,
+    W_OUT,
+)
 
 
 def region_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int]:

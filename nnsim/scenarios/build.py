@@ -12,8 +12,17 @@ from ..engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Netw
 from ..engine.layers import LSTM, Layer, SimpleRNN
 from ..engine.shapes import ShapeError
 from .problems import MISSING, Problem, ScenarioError
-from .schema import (AvgPool2DLayer, Conv2DLayer, DenseLayer, DropoutLayer, FlattenLayer,
-                     LSTMLayer, MaxPool2DLayer, Scenario, SimpleRNNLayer)
+from .schema import (
+    AvgPool2DLayer,
+    Conv2DLayer,
+    DenseLayer,
+    DropoutLayer,
+    FlattenLayer,
+    LSTMLayer,
+    MaxPool2DLayer,
+    Scenario,
+    SimpleRNNLayer,
+)
 
 
 @dataclass

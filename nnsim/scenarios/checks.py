@@ -16,8 +16,18 @@ from . import names
 from .names import CROSSENTROPY_LOSSES, REGRESSION_LOSSES, DatasetInfo
 from .problems import MISSING, Problem
 from .schema import (
-    MAX_PARAMS, OPTIMIZER_OPTIONS, Conv2DLayer, DataSpec, DenseLayer, DropoutLayer, Goals,
-    LSTMLayer, Scenario, SimpleRNNLayer, TrainingSpec, View,
+    MAX_PARAMS,
+    OPTIMIZER_OPTIONS,
+    Conv2DLayer,
+    DataSpec,
+    DenseLayer,
+    DropoutLayer,
+    Goals,
+    LSTMLayer,
+    Scenario,
+    SimpleRNNLayer,
+    TrainingSpec,
+    View,
 )
 
 #: Layer types that need image inputs, and the most values a mini-batch's workspace may hold.
@@ -416,7 +426,6 @@ def check_shapes(p: Parts) -> list[Problem]:
     from ..engine.shapes import ShapeError, infer
     from .build import engine_layer
     shape = _input_shape(p, info)
-    first = next(i for i, t in enumerate(p.layer_types) if t != "dropout")
     if shape is None:
         spatial = next((i for i, t in enumerate(p.layer_types) if t in SPATIAL_TYPES), None)
         if info.takes_path and p.data.shape is None and spatial is not None:

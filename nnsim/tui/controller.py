@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from nnsim.engine import DivergenceError, EpochRecord, Network, Phase, StepTrace, Trainer
-from nnsim.engine.trace import step_phases
 from nnsim.engine.gradcheck import GradCheckReport
+from nnsim.engine.trace import step_phases
 from nnsim.scenarios import Scenario, save_scenario
 
 from .pacing import CHUNK_SECONDS, RateMeter

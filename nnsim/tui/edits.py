@@ -15,7 +15,12 @@ import numpy as np
 
 from nnsim.engine import optimizers, schedules
 from nnsim.scenarios import (
-    DenseLayer, DropoutLayer, Scenario, ScenarioError, dump_scenario, loads_scenario,
+    DenseLayer,
+    DropoutLayer,
+    Scenario,
+    ScenarioError,
+    dump_scenario,
+    loads_scenario,
 )
 from nnsim.scenarios.problems import display_path
 from nnsim.scenarios.schema import OPTIMIZER_OPTIONS

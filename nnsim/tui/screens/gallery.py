@@ -14,8 +14,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
-from nnsim.scenarios.goals import goal_texts
 from nnsim.scenarios.circuit import is_circuit
+from nnsim.scenarios.goals import goal_texts
 from nnsim.textsafe import clean, clean_line
 from nnsim.usertext import user_text
 

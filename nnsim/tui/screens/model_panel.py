@@ -20,8 +20,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from nnsim.engine import activations, initializers, losses, optimizers, regularizers, schedules
 from nnsim.numfmt import num
 from nnsim.scenarios import DenseLayer
-from nnsim.scenarios.schema import Conv2DLayer
-from nnsim.scenarios.schema import OPTIMIZER_OPTIONS
+from nnsim.scenarios.schema import OPTIMIZER_OPTIONS, Conv2DLayer
 
 from .. import edits
 from ..controller import Lab

@@ -11,16 +11,25 @@ from dataclasses import dataclass
 import numpy as np
 from textual.widget import Widget
 
-from nnsim.engine import History, Network, StepTrace, activations as acts_registry
+from nnsim.engine import History, Network, StepTrace
+from nnsim.engine import activations as acts_registry
 from nnsim.numfmt import num
 
 from ..controller import Lab
-from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
-from ..widgets import curve_points, grid_points, sample_activations
+from ..widgets import (
+    BoundaryView,
+    CurveView,
+    NetworkView,
+    NeuronCard,
+    PlotsPanel,
+    StepperPanel,
+    curve_points,
+    grid_points,
+    sample_activations,
+)
 from ..widgets.autoencoder import AutoencoderView, bottleneck
 from ..widgets.sequence_plot import SequencePlot
 from ..widgets.unrolled import UnrolledView
-
 
 #: Epochs drawn at most in the plots (the history is thinned beyond that).
 PLOT_EPOCHS = 300

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -20,19 +19,18 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Select, Static, TabbedContent, TabPane
 
 from nnsim.engine import DivergenceError
-from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.engine.checkpoint import CheckpointError
+from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.numfmt import num
-
 from nnsim.textsafe import clean
 from nnsim.usertext import user_text
 
 from ..controller import Lab, checkpoint_beside
 from ..lesson import lesson_end
 from ..widgets import BoundaryView, CurveView, NetworkView, NeuronCard, PlotsPanel, StepperPanel
+from ..widgets.autoencoder import AutoencoderView
 from ..widgets.conv_card import ConvCard
 from ..widgets.feature_maps import FeatureMapView
-from ..widgets.autoencoder import AutoencoderView
 from ..widgets.recurrent_card import RecurrentCard
 from ..widgets.sequence_plot import SequencePlot
 from ..widgets.unrolled import UnrolledView
@@ -40,7 +38,13 @@ from .asks import LeaveDialog, LessonEndDialog, ResumeDialog
 from .dialogs import GradCheckDialog
 from .model_panel import ModelPanel
 from .panels import (
-    LessonPanel, LessonStrip, diagnosis_text, goals_of, history_text, status_text, warnings_text,
+    LessonPanel,
+    LessonStrip,
+    diagnosis_text,
+    goals_of,
+    history_text,
+    status_text,
+    warnings_text,
 )
 from .player import Player
 from .views import Display

@@ -162,7 +162,7 @@ def _backward(text: Text, tr: StepTrace, l: int, r: int) -> None:
             da = tr.per_sample(lt.dA[r].astype(np.float64))
             s = float(np.dot(da, a))
             text.append(f"  unit {j}: dℓ/dz = " + mt.written(
-                lambda e: (f"{mt.fmt(a[j], e)} × ({mt.fmt(da[j], e)} − {mt.term(s, e)})",
+                lambda e, a=a, da=da, j=j, s=s: (f"{mt.fmt(a[j], e)} × ({mt.fmt(da[j], e)} − {mt.term(s, e)})",
                            mt.shown(a[j], e) * (mt.shown(da[j], e) - mt.shown(s, e))), per) + "\n")
         else:
             da = float(tr.per_sample(float(lt.dA[r, j])))
