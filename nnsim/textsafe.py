@@ -7,19 +7,19 @@ are written by users. Two things must never happen when nnsim shows them:
   `clean` drops C0 and C1 control characters (newline and tab kept, or turned into spaces by
   `clean_line`), DEL, and the Unicode bidirectional overrides that reorder what is shown;
 - markup is interpreted (`[/]` crashes rich and Textual with a MarkupError, `[training]`
-  vanishes, `[@click=app.quit]` becomes a live action): `nnsim.usertext.user_text` wraps the
+  vanishes, `[@click=app.quit]` becomes a live action): `nnsim.tui.usertext.user_text` wraps the
   cleaned text in a rich `Text`, which neither rich nor Textual parses as markup, and
   `notify(clean_line(...), markup=False)` shows a plain string.
 
 ```python
 from nnsim.textsafe import clean, clean_line
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 console.print(user_text(f"{name} ({path})", style="bold"))   # CLI
 static.update(user_text(description))                          # app
 app.notify(clean_line(f"Saved {path}"), markup=False)
 ```
 
-This module imports no UI library (nnsim.usertext is its rich half).
+This module imports no UI library (nnsim.tui.usertext is its rich half).
 """
 
 from __future__ import annotations

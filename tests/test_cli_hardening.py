@@ -19,7 +19,7 @@ import nnsim.scenarios.library as library
 from nnsim.atomic import OutputError, atomic_write, atomic_write_text, clean_stale_temps
 from nnsim.cli.main import main
 from nnsim.textsafe import clean, clean_line
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 HOSTILE_TEXT = Path(__file__).parent / "data" / "textsafe" / "lesson.toml"
 GOOD = Path(__file__).parent / "data" / "cli" / "three_four_two.toml"

@@ -19,7 +19,7 @@ from nnsim.scenarios.build import Session, build_session
 from nnsim.scenarios.goals import goal_texts
 from nnsim.scenarios.library import first_sentence
 from nnsim.textsafe import clean_line
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from .common import EXIT_OK, stdout_console
 

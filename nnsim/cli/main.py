@@ -19,7 +19,7 @@ from nnsim import __version__
 from nnsim.engine.gradcheck import DEFAULT_H, PASS_BELOW
 from nnsim.numfmt import num
 from nnsim.textsafe import clean, clean_line
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from . import interrupted
 from .backends import add_backend_option

@@ -26,7 +26,7 @@ from nnsim.numfmt import num
 from nnsim.scenarios import Scenario, load_scenario
 from nnsim.scenarios.build import build_session
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from .backends import chosen_backend
 from .common import (

@@ -19,7 +19,7 @@ from textual.widgets import Button, Static
 
 from nnsim.numfmt import num, pct
 from nnsim.scenarios.goals import GoalResult
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from ..lesson import LessonEnd
 

@@ -17,7 +17,7 @@ from nnsim.engine.gradcheck import PASS_BELOW, GradCheckReport
 from nnsim.numfmt import num
 from nnsim.scenarios import Problem
 from nnsim.textsafe import clean
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 
 class ErrorDialog(ModalScreen[None]):

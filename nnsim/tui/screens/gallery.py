@@ -17,7 +17,7 @@ from nnsim.scenarios import DenseLayer, Scenario, ScenarioError, load_scenario
 from nnsim.scenarios.circuit import is_circuit
 from nnsim.scenarios.goals import goal_texts
 from nnsim.textsafe import clean, clean_line
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from ..session import builtin_lessons, demo_scenario, local_scenarios
 from .circuit import circuit_preview

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from nnsim.engine import DivergenceError
 from nnsim.numfmt import num, pct
 from nnsim.scenarios.goals import GoalResult, evaluate_goals
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from ..controller import Frame, Lab
 from ..lesson import reflow, what_to_do

@@ -23,7 +23,7 @@ from nnsim.engine.checkpoint import CheckpointError
 from nnsim.engine.gradcheck import GradCheckReport
 from nnsim.numfmt import num
 from nnsim.textsafe import clean
-from nnsim.usertext import user_text
+from nnsim.tui.usertext import user_text
 
 from ..controller import Lab, checkpoint_beside
 from ..lesson import lesson_end

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .textsafe import clean, clean_line
+from nnsim.textsafe import clean, clean_line
 
 __all__ = ["user_text"]
 
