@@ -305,9 +305,14 @@ def _act_bwd(code, alpha, z, zo, a, ao, da, dao, dz, dzo, n, m, mask_rate, U, p0
             av = a[ao + t]
             dz[dzo + t] = da[dao + t] * (one - av * av)
         return
-    if mask_rate == 0.0 and code == RELU:
-        for t in range(cnt):
-            dz[dzo + t] = da[dao + t] if z[zo + t] > zero else zero
+    if mask_rate == 0.0 and code == LINEAR:
+        for t in range(_U0, _u(cnt)):
+            dz[_u(dzo) + t] = da[_u(dao) + t]
+        return
+    if mask_rate == 0.0 and code == RELU:   # unsigned indices: a vectorised select, no jumps
+        zu, du, dzu = _u(zo), _u(dao), _u(dzo)
+        for t in range(_U0, _u(cnt)):
+            dz[dzu + t] = da[du + t] if z[zu + t] > zero else zero
         return
     for i in range(n):
         r = i * m
