@@ -15,11 +15,14 @@ the padding. Then, with W (F × K) in PyTorch's (filters, channels, KH, KW) orde
     backward  dL/dW = dZ · colsTᵀ          dL/db = Σ dZ
               dL/dcolsT = Wᵀ · dZ          summed back onto the input pixels ("col2im")
 
-With stride 1 and no padding the columns are "wide" (`layout.conv_columns`): H_OUT·W_IN per
-sample, so each (kernel entry, sample) is one run of consecutive input pixels to copy, and the
-KW − 1 extra columns of each output row are dropped (zeroed in dZ). The three products go
-through BLAS (`np.dot` inside njit). Max pooling records which input won
-each window (the first of equal ones, row by row) and routes the gradient to it alone; average
+Convolutions with stride 1 and no padding ("wide" rows, `_wide`) skip all of this: they run
+the direct loops of `cpu_conv` (no columns, no transposes, no BLAS), each half of the
+mini-batch on one of Numba's threads. Their scratch sits where the columns would
+(`layout.direct_scratch`); `_im2col`'s and `_col2im`'s wide branches serve no CPU row now
+(the CUDA twins keep the wide columns). The other products go through BLAS (`np.dot`
+inside njit). Max pooling records which input won
+each window (the first of equal ones, row by row; 2×2 windows branch-free) and routes the
+gradient to it alone (pool rows too run a half of the mini-batch per thread); average
 pooling spreads each gradient equally over its window; flatten copies (a block already is the
 flat C × H × W image). Dense rows reuse the products and activations of `cpu.py` (on a
 sequence, the same dense layer applies to every step). SimpleRNN and LSTM rows call
@@ -33,7 +36,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .catalogue import (
     ACT,
@@ -84,6 +87,7 @@ from .catalogue import (
     WOFF,
 )
 from .cpu import JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq, optimizer_update
+from .cpu_conv import backward_rows, forward_rows, half, max2x2_row
 from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
 
 
@@ -222,7 +226,11 @@ def _col2im(D, do, n, layi, r, A, ao):
 # -- conv rows --------------------------------------------------------------------------------
 @njit(**JIT)
 def _conv_forward(layi, r, P, WS, ai, zo, n, XS, xo, to):
-    """z of conv row r (n images at WS[zo:]) from its input at WS[ai:]; keeps colsT at XS[xo:]."""
+    """z of conv row r (n images at WS[zo:]) from its input at WS[ai:]; keeps colsT at XS[xo:]
+    (wide rows: direct, `cpu_conv`, with its scratch at XS[xo:])."""
+    if _wide(layi, r):
+        forward_rows(layi, r, P, WS, ai, zo, n, XS, xo)
+        return
     F, K = layi[r, C_OUT], layi[r, FAN_IN]
     Ho, Wo, Wr = layi[r, H_OUT], layi[r, W_OUT], _row_w(layi, r)
     Pn = Ho * Wo
@@ -287,9 +295,12 @@ def _penalize(P, G, w0, nw, reg_code, reg):
 
 
 @njit(**JIT)
-def _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, xo, to, do, reg_code, reg):
+def _conv_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, to, do, reg_code, reg):
     """dL/dW, dL/db of conv row r into G (returns their squared norm); dL/da of the row below
-    into WS[dai:] unless dai < 0 (the first row has no row below to send it to)."""
+    into WS[dai:] unless dai < 0 (the first row has no row below to send it to); ai: the
+    row's input (the direct kernels of wide rows read it again)."""
+    if _wide(layi, r):
+        return _direct_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, reg_code, reg)
     F, K = layi[r, C_OUT], layi[r, FAN_IN]
     Ho, Wo, Wr = layi[r, H_OUT], layi[r, W_OUT], _row_w(layi, r)
     Pn = Ho * Wo
@@ -322,6 +333,22 @@ def _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, xo, to, do, reg_code, reg
     return ss
 
 
+@njit(**JIT)
+def _direct_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, reg_code, reg):
+    """`_conv_backward` of a wide row (`cpu_conv.backward_rows`; scratch at XS[xo:])."""
+    F, K = layi[r, C_OUT], layi[r, FAN_IN]
+    w0, b0 = layi[r, WOFF], layi[r, BOFF]
+    db = np.zeros((2, F))
+    backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
+    for f in range(F):
+        G[b0 + f] = db[0, f] + db[1, f] if layi[r, HASB] else 0.0
+    _penalize(P, G, w0, F * K, reg_code, reg)
+    ss = _sumsq(G, w0, F * K)
+    if layi[r, HASB]:
+        ss += _sumsq(G, b0, F)
+    return ss
+
+
 # -- pool and flatten rows ----------------------------------------------------------------------
 @njit(**JIT)
 def _pool_forward(layi, r, WS, ai, zo, n, IS, io):
@@ -349,16 +376,7 @@ def _pool_forward(layi, r, WS, ai, zo, n, IS, io):
             t = (sc * Ho + i) * Wo
             first = sc * H * W + i * sh * W
             if kh == 2 and kw == 2:      # the common window, unrolled
-                for j in range(Wo):
-                    q = first + j * sw
-                    a, b = WS[ai + q], WS[ai + q + 1]
-                    c, d = WS[ai + q + W], WS[ai + q + W + 1]
-                    qa = q if a >= b else q + 1
-                    ab = a if a >= b else b
-                    qc = q + W if c >= d else q + W + 1
-                    cd = c if c >= d else d
-                    WS[zo + t + j] = ab if ab >= cd else cd
-                    IS[io + t + j] = qa if ab >= cd else qc
+                max2x2_row(WS, ai + first, W, sw, Wo, zo + t, IS, io + t, first)
                 continue
             for j in range(Wo):
                 q0 = first + j * sw
@@ -402,6 +420,22 @@ def _pool_backward(layi, r, WS, dzo, dai, n, IS, io):
                 t += 1
 
 
+@njit(parallel=True, **JIT)
+def _pool_halves(layi, r, WS, src, dst, n, IS, io, forward):
+    """`_pool_forward` (forward) or `_pool_backward` of each half of the mini-batch on its own
+    thread (the halves of `cpu_conv.forward_rows`); the winners' indices count from the start of
+    their half's input block."""
+    isz, osz = layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN], layi[r, UNITS]
+    for t in prange(2):
+        s0, s1 = half(n, t)
+        if s1 <= s0:
+            continue
+        if forward:
+            _pool_forward(layi, r, WS, src + s0 * isz, dst + s0 * osz, s1 - s0, IS, io + s0 * osz)
+        else:
+            _pool_backward(layi, r, WS, src + s0 * osz, dst + s0 * isz, s1 - s0, IS, io + s0 * osz)
+
+
 # -- forward over every row ---------------------------------------------------------------------
 @njit(**JIT)
 def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, IS):
@@ -429,7 +463,7 @@ def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, 
         elif kind == CONV2D:
             _conv_forward(layi, r, P, WS, ai, zo, n, XS, soffs[r, 0], to)
         elif kind == MAXPOOL2D or kind == AVGPOOL2D:
-            _pool_forward(layi, r, WS, ai, zo, n, IS, soffs[r, 1])
+            _pool_halves(layi, r, WS, ai, zo, n, IS, soffs[r, 1], True)
         else:  # FLATTEN: the block already is the flat image
             for q in range(n * units):
                 WS[zo + q] = WS[ai + q]
@@ -519,11 +553,11 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
                 _penalize(P, G, w0, nw, reg_code, reg)
                 ss = _sumsq(G, w0, nw) + _sumsq(G, layi[r, BOFF], nb)
             elif kind == CONV2D:
-                ss = _conv_backward(layi, r, P, G, WS, dzo, dai, n, XS, soffs[r, 0], to, do,
-                                    reg_code, reg)
+                ss = _conv_backward(layi, r, P, G, WS, offs[r - 1], dzo, dai, n, XS, soffs[r, 0],
+                                    to, do, reg_code, reg)
             elif kind == MAXPOOL2D or kind == AVGPOOL2D:
                 if r > 1:
-                    _pool_backward(layi, r, WS, dzo, dai, n, IS, soffs[r, 1])
+                    _pool_halves(layi, r, WS, dzo, dai, n, IS, soffs[r, 1], False)
             elif r > 1:  # FLATTEN
                 for q in range(n * layi[r, UNITS]):
                     WS[dai + q] = WS[dzo + q]

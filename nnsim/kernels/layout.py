@@ -78,7 +78,7 @@ def scratch_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int, int]:
             pix = conv_columns(layi, r) * bmax
             soffs[r, 0] = fsize
             cols = int(layi[r, FAN_IN]) * pix
-            fsize += cols
+            fsize += max(cols, direct_scratch(layi, r)[1])
             tmax = max(tmax, int(layi[r, C_OUT]) * pix)
             dmax = max(dmax, cols)
         elif kind == MAXPOOL2D:
@@ -102,6 +102,17 @@ def conv_columns(layi: np.ndarray, r: int) -> int:
             and layi[r, H_OUT] == layi[r, H_IN] - layi[r, KH] + 1
             and layi[r, W_OUT] == layi[r, W_IN] - layi[r, KW] + 1)
     return int(layi[r, H_OUT] * (layi[r, W_IN] if wide else layi[r, W_OUT]))
+
+
+def direct_scratch(layi: np.ndarray, r: int, threads: int = 2) -> tuple[int, int]:
+    """(per-thread part, total) of conv row r's scratch in the direct kernels (`cpu_conv`):
+    each thread's part holds an H_OUT·W_IN accumulator and one sample's F padded dL/dz blocks of
+    (KH − 1)·W_IN + KW − 1 + H_IN·W_IN; then every thread but the first has an F·K dL/dW
+    partial. (The im2col columns that other paths keep there are larger but for tiny rows.)"""
+    h, w, f = int(layi[r, H_IN]), int(layi[r, W_IN]), int(layi[r, C_OUT])
+    block = (int(layi[r, KH]) - 1) * w + int(layi[r, KW]) - 1 + h * w
+    part = int(layi[r, H_OUT]) * w + f * block
+    return part, threads * part + (threads - 1) * f * int(layi[r, FAN_IN])
 
 
 def recurrent_dims(layi: np.ndarray, r: int) -> tuple[int, int, int, int]:
