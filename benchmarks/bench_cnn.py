@@ -11,11 +11,11 @@ kernels' first compile and cached load.
 
 Columns (milliseconds per epoch, the median; every column trains the first epoch from the same
 weights in the same order, in interleaved rounds, as bench_engine.py does): `play` nnsim's
-`Trainer.play` (one kernel call per epoch, BLAS at its default 2 threads), `play·1t` the same
-with BLAS at one thread, `reference` the NumPy reference backend, `torch` PyTorch eager with
-2 threads (`nn.Conv2d`, `nn.MaxPool2d`, `nn.Linear`, nnsim's weights copied in, nnsim's batch
-order, `CrossEntropyLoss`, `loss.item()` per batch), `torch·1t` with one. nnsim's end-of-epoch
-evaluation is subtracted (shown as `eval`).
+`Trainer.play` (one kernel call per epoch; BLAS and Numba's threads at their default 2),
+`play·1t` the same with BLAS and Numba at one thread each, `reference` the NumPy reference
+backend, `torch` PyTorch eager with 2 threads (`nn.Conv2d`, `nn.MaxPool2d`, `nn.Linear`,
+nnsim's weights copied in, nnsim's batch order, `CrossEntropyLoss`, `loss.item()` per batch),
+`torch·1t` with one. nnsim's end-of-epoch evaluation is subtracted (shown as `eval`).
 """
 
 from __future__ import annotations
@@ -69,6 +69,26 @@ def w4_trainer(x: np.ndarray, y: np.ndarray, backend: str = "cpu") -> Trainer:
     return Trainer(w4_network(), x, y[:, 0], loss="sparse_categorical_crossentropy",
                    optimizer="sgd", learning_rate=LR, batch_size=BATCH, shuffle=True, seed=0,
                    backend=backend)
+
+
+class OneThreadRun(NnsimRun):
+    """`play·1t`: BLAS (threadpoolctl) and Numba's parallel kernels (the conv rows' two halves
+    of a mini-batch) held to one thread."""
+
+    def __init__(self, tr: Trainer) -> None:
+        super().__init__(tr, "play", blas_threads=1)
+        self._numba = 0
+
+    def enter(self) -> None:
+        import numba
+        super().enter()
+        self._numba = numba.get_num_threads()
+        numba.set_num_threads(1)
+
+    def exit(self) -> None:
+        import numba
+        super().exit()
+        numba.set_num_threads(self._numba)
 
 
 class TorchCNN:
@@ -195,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, object] = {"play": NnsimRun(w4_trainer(x, y), "play")}
     try:
         import threadpoolctl  # noqa: F401
-        runs["play·1t"] = NnsimRun(w4_trainer(x, y), "play", blas_threads=1)
+        runs["play·1t"] = OneThreadRun(w4_trainer(x, y))
     except ImportError:
         print("play·1t skipped: threadpoolctl is not installed")
     runs["reference"] = NnsimRun(w4_trainer(x, y, backend="reference"), "play")
