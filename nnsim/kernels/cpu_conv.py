@@ -26,10 +26,9 @@ from __future__ import annotations
 import os
 
 import numba
-import numpy as np
 from numba import njit, prange
 
-from .catalogue import BOFF, C_IN, C_OUT, FAN_IN, H_IN, H_OUT, HASB, KH, KW, W_IN, W_OUT, WOFF
+from .catalogue import BOFF, C_IN, C_OUT, FAN_IN, H_IN, H_OUT, HASB, KH, KW, UNITS, W_IN, W_OUT, WOFF
 from .cpu import _U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7, _U8, JIT, JIT_MM, _u
 
 
@@ -240,26 +239,12 @@ def dx_sample(layi, r, P, WS, dai, s, XS, go):
                        W, kh, kw)
 
 
-@njit(**JIT)
-def max2x2_row(WS, a0, W, sw, m, z0, IS, i0, q0):
-    """One output row of a 2×2 max pool: WS[z0 + j] = the largest of the window whose top left
-    is WS[a0 + j·sw] (rows W apart), IS[i0 + j] = q0 + j·sw + its offset (the first of equal ones,
-    row by row). Branch-free (selects, not jumps: random winners defeat branch prediction)."""
-    a0, W, sw, m, z0, i0 = _u(a0), _u(W), _u(sw), _u(m), _u(z0), _u(i0)
-    for j in range(_U0, m):
-        p = a0 + j * sw
-        a, b = WS[p], WS[p + _U1]
-        c, d = WS[p + W], WS[p + W + _U1]
-        hb = b > a
-        ab = b if hb else a
-        hd = d > c
-        cd = d if hd else c
-        low = cd > ab
-        WS[z0 + j] = cd if low else ab
-        IS[i0 + j] = q0 + np.int64(j * sw) + (np.int64(W) + np.int64(hd) if low else np.int64(hb))
-
-
 # -- whole rows, the mini-batch split in two halves -------------------------------------------
+# Below this many multiply-adds per mini-batch a conv row runs both halves on the calling
+# thread (same halves, same sums): waking a second thread costs tens of µs.
+PARALLEL_MACS = 1 << 20
+
+
 @njit(**JIT)
 def half(n, t):
     """Samples [s0, s1) of half t of a mini-batch of n (the split never depends on threads)."""
@@ -267,45 +252,76 @@ def half(n, t):
     return (0, h) if t == 0 else (h, n)
 
 
+@njit(**JIT)
+def _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t):
+    _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
+    s0, s1 = half(n, t)
+    for s in range(s0, s1):
+        forward_sample(layi, r, P, WS, ai, zo, s, XS, xo + t * (Ho * W + F * blk))
+
+
 @njit(parallel=True, **JIT)
+def _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo):
+    for t in prange(2):
+        _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t)
+
+
+@njit(**JIT)
 def forward_rows(layi, r, P, WS, ai, zo, n, XS, xo):
     """z of wide conv row r for n samples: each half of the mini-batch on its own thread
-    (Numba's threads; each its own accumulator in the scratch at XS[xo:])."""
-    _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
-    part = Ho * W + F * blk
-    for t in prange(2):
-        s0, s1 = half(n, t)
-        for s in range(s0, s1):
-            forward_sample(layi, r, P, WS, ai, zo, s, XS, xo + t * part)
+    (Numba's threads; each its own accumulator in the scratch at XS[xo:]), or both on this
+    one for a small row."""
+    if n * layi[r, FAN_IN] * layi[r, UNITS] < PARALLEL_MACS:
+        for t in range(2):
+            _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t)
+        return
+    _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo)
 
 
-@njit(parallel=True, **JIT)
-def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
-    """dL/dW into G (zeroed here), Σ dL/dz per filter into db (2 × F, float64: one row per
-    half) and, unless dai < 0, dL/dx into WS[dai:], for wide conv row r. Each half of the
-    mini-batch on its own thread; the second half's dL/dW is summed in its own partial and
-    added last, so the sums do not depend on the threads."""
+@njit(**JIT)
+def _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t):
     _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
-    K = layi[r, FAN_IN]
     w0 = layi[r, WOFF]
     part = Ho * W + F * blk
     po = xo + 2 * part               # the second half's dL/dW partial
+    s0, s1 = half(n, t)
+    go = xo + t * part + Ho * W
+    for s in range(s0, s1):
+        pad_sample(layi, r, WS, dzo, s, XS, go, db[t])
+        if t == 0:
+            dw_sample(layi, r, WS, ai, s, XS, go, G, w0)
+        else:
+            dw_sample(layi, r, WS, ai, s, XS, go, XS, po)
+        if dai >= 0:
+            dx_sample(layi, r, P, WS, dai, s, XS, go)
+
+
+@njit(parallel=True, **JIT)
+def _backward_parallel(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
+    for t in prange(2):
+        _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t)
+
+
+@njit(**JIT)
+def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
+    """dL/dW into G (zeroed here), Σ dL/dz per filter into db (2 × F, float64: one row per
+    half) and, unless dai < 0, dL/dx into WS[dai:], for wide conv row r. Each half of the
+    mini-batch on its own thread (both on this one for a small row); the second half's dL/dW
+    is summed in its own partial and added last, so the sums do not depend on the threads."""
+    _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
+    K = layi[r, FAN_IN]
+    w0 = layi[r, WOFF]
+    po = xo + 2 * (Ho * W + F * blk)
     for q in range(F * K):
         G[w0 + q] = 0.0
         XS[po + q] = 0.0
     for f in range(F):
         db[0, f] = 0.0
         db[1, f] = 0.0
-    for t in prange(2):
-        s0, s1 = half(n, t)
-        go = xo + t * part + Ho * W
-        for s in range(s0, s1):
-            pad_sample(layi, r, WS, dzo, s, XS, go, db[t])
-            if t == 0:
-                dw_sample(layi, r, WS, ai, s, XS, go, G, w0)
-            else:
-                dw_sample(layi, r, WS, ai, s, XS, go, XS, po)
-            if dai >= 0:
-                dx_sample(layi, r, P, WS, dai, s, XS, go)
+    if n * K * layi[r, UNITS] < PARALLEL_MACS:
+        for t in range(2):
+            _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t)
+    else:
+        _backward_parallel(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
     for q in range(F * K):
         G[w0 + q] += XS[po + q]

@@ -20,10 +20,7 @@ the direct loops of `cpu_conv` (no columns, no transposes, no BLAS), each half o
 mini-batch on one of Numba's threads. Their scratch sits where the columns would
 (`layout.direct_scratch`); `_im2col`'s and `_col2im`'s wide branches serve no CPU row now
 (the CUDA twins keep the wide columns). The other products go through BLAS (`np.dot`
-inside njit). Max pooling records which input won
-each window (the first of equal ones, row by row; 2×2 windows branch-free) and routes the
-gradient to it alone (pool rows too run a half of the mini-batch per thread); average
-pooling spreads each gradient equally over its window; flatten copies (a block already is the
+inside njit). Pool rows: `cpu_pool`; flatten copies (a block already is the
 flat C × H × W image). Dense rows reuse the products and activations of `cpu.py` (on a
 sequence, the same dense layer applies to every step). SimpleRNN and LSTM rows call
 `cpu_rnn.row_forward` / `row_backward`, which run the row's whole time loop in one call.
@@ -36,7 +33,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .catalogue import (
     ACT,
@@ -87,7 +84,8 @@ from .catalogue import (
     WOFF,
 )
 from .cpu import JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq, optimizer_update
-from .cpu_conv import backward_rows, forward_rows, half, max2x2_row
+from .cpu_conv import backward_rows, forward_rows
+from .cpu_pool import pool_halves
 from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
 
 
@@ -349,93 +347,6 @@ def _direct_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, reg_code, reg):
     return ss
 
 
-# -- pool and flatten rows ----------------------------------------------------------------------
-@njit(**JIT)
-def _pool_forward(layi, r, WS, ai, zo, n, IS, io):
-    """z of a max or average pool row; a max pool writes each winner's input index to IS[io:]
-    (counted from the start of the input block)."""
-    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
-    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
-    Ho, Wo = layi[r, H_OUT], layi[r, W_OUT]
-    if layi[r, KIND] != MAXPOOL2D:
-        inv = WS.dtype.type(1.0 / (kh * kw))
-        for sc in range(n * C):
-            for i in range(Ho):
-                t = zo + (sc * Ho + i) * Wo
-                first = ai + sc * H * W + i * sh * W
-                for j in range(Wo):
-                    acc = WS.dtype.type(0.0)
-                    for ki in range(kh):
-                        q = first + ki * W + j * sw
-                        for kj in range(kw):
-                            acc += WS[q + kj]
-                    WS[t + j] = acc * inv
-        return
-    for sc in range(n * C):
-        for i in range(Ho):
-            t = (sc * Ho + i) * Wo
-            first = sc * H * W + i * sh * W
-            if kh == 2 and kw == 2:      # the common window, unrolled
-                max2x2_row(WS, ai + first, W, sw, Wo, zo + t, IS, io + t, first)
-                continue
-            for j in range(Wo):
-                q0 = first + j * sw
-                best = q0
-                v = WS[ai + q0]
-                for ki in range(kh):
-                    for kj in range(kw):
-                        q = q0 + ki * W + kj
-                        if WS[ai + q] > v:
-                            v = WS[ai + q]
-                            best = q
-                WS[zo + t + j] = v
-                IS[io + t + j] = best
-
-
-@njit(**JIT)
-def _pool_backward(layi, r, WS, dzo, dai, n, IS, io):
-    """dL/da of the row below a pool row: each output's gradient to the input that won (max),
-    or 1/(KH·KW) of it to every input of its window (average)."""
-    C, H, W = layi[r, C_IN], layi[r, H_IN], layi[r, W_IN]
-    kh, kw, sh, sw = layi[r, KH], layi[r, KW], layi[r, SH], layi[r, SW]
-    Ho, Wo = layi[r, H_OUT], layi[r, W_OUT]
-    for q in range(dai, dai + n * C * H * W):
-        WS[q] = 0.0
-    m = n * C * Ho * Wo
-    if layi[r, KIND] == MAXPOOL2D:
-        for t in range(m):
-            WS[dai + IS[io + t]] += WS[dzo + t]
-        return
-    inv = WS.dtype.type(1.0 / (kh * kw))
-    t = 0
-    for sc in range(n * C):
-        base = dai + sc * H * W
-        for i in range(Ho):
-            for j in range(Wo):
-                g = WS[dzo + t] * inv
-                first = base + i * sh * W + j * sw
-                for ki in range(kh):
-                    for kj in range(kw):
-                        WS[first + ki * W + kj] += g
-                t += 1
-
-
-@njit(parallel=True, **JIT)
-def _pool_halves(layi, r, WS, src, dst, n, IS, io, forward):
-    """`_pool_forward` (forward) or `_pool_backward` of each half of the mini-batch on its own
-    thread (the halves of `cpu_conv.forward_rows`); the winners' indices count from the start of
-    their half's input block."""
-    isz, osz = layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN], layi[r, UNITS]
-    for t in prange(2):
-        s0, s1 = half(n, t)
-        if s1 <= s0:
-            continue
-        if forward:
-            _pool_forward(layi, r, WS, src + s0 * isz, dst + s0 * osz, s1 - s0, IS, io + s0 * osz)
-        else:
-            _pool_backward(layi, r, WS, src + s0 * osz, dst + s0 * isz, s1 - s0, IS, io + s0 * osz)
-
-
 # -- forward over every row ---------------------------------------------------------------------
 @njit(**JIT)
 def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, IS):
@@ -463,7 +374,7 @@ def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, 
         elif kind == CONV2D:
             _conv_forward(layi, r, P, WS, ai, zo, n, XS, soffs[r, 0], to)
         elif kind == MAXPOOL2D or kind == AVGPOOL2D:
-            _pool_halves(layi, r, WS, ai, zo, n, IS, soffs[r, 1], True)
+            pool_halves(layi, r, WS, ai, zo, n, IS, soffs[r, 1], True)
         else:  # FLATTEN: the block already is the flat image
             for q in range(n * units):
                 WS[zo + q] = WS[ai + q]
@@ -557,7 +468,7 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
                                     to, do, reg_code, reg)
             elif kind == MAXPOOL2D or kind == AVGPOOL2D:
                 if r > 1:
-                    _pool_halves(layi, r, WS, dzo, dai, n, IS, soffs[r, 1], False)
+                    pool_halves(layi, r, WS, dzo, dai, n, IS, soffs[r, 1], False)
             elif r > 1:  # FLATTEN
                 for q in range(n * layi[r, UNITS]):
                     WS[dai + q] = WS[dzo + q]
