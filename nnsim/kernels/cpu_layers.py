@@ -19,8 +19,8 @@ Convolutions with stride 1 and no padding ("wide" rows, `_wide`) skip all of thi
 the direct loops of `cpu_conv` (no columns, no transposes, no BLAS), each half of the
 mini-batch on one of Numba's threads. Their scratch sits where the columns would
 (`layout.direct_scratch`); `_im2col`'s and `_col2im`'s wide branches serve no CPU row now
-(the CUDA twins keep the wide columns). The other products go through BLAS (`np.dot`
-inside njit). Pool rows: `cpu_pool`; flatten copies (a block already is the
+(the CUDA twins keep the wide columns; tests/cuda checks them against these). The other
+products go through BLAS (`np.dot` inside njit). Pool rows: `cpu_pool`; flatten copies (a block already is the
 flat C × H × W image). Dense rows reuse the products and activations of `cpu.py` (on a
 sequence, the same dense layer applies to every step). SimpleRNN and LSTM rows call
 `cpu_rnn.row_forward` / `row_backward`, which run the row's whole time loop in one call.

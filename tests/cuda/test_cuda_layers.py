@@ -11,7 +11,7 @@ from test_cuda_training import _close, _weights_close  # noqa: E402 (tests/cuda 
 
 from nnsim.engine import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, Trainer
 from nnsim.kernels import catalogue as cat
-from nnsim.kernels import cpu_layers
+from nnsim.kernels import cpu_layers, cpu_pool
 from nnsim.kernels import cuda_dense as K
 from nnsim.kernels import cuda_layers as CL
 from nnsim.scenarios import load_scenario
@@ -80,7 +80,7 @@ def test_pool_forward_and_backward(dt, case, rng):
     ws = np.zeros(size_in + 2 * size_out + size_in, dtype=dt)
     ws[:size_in] = A
     IS = np.zeros(size_out, dtype=np.int64)
-    cpu_layers._pool_forward(layi, r, ws, 0, size_in, n, IS, 0)
+    cpu_pool._pool_forward(layi, r, ws, 0, size_in, n, IS, 0)
     Z = nb_cuda.to_device(np.zeros(size_out, dtype=dt))
     ISd = nb_cuda.to_device(np.zeros(size_out, dtype=np.int64))
     CL.pool_fwd[K.blocks(size_out), K.TPB](_st(), kind, nb_cuda.to_device(A), 0, Z, 0, ISd, 0,
@@ -91,7 +91,7 @@ def test_pool_forward_and_backward(dt, case, rng):
     dz = rng.normal(size=size_out).astype(dt)
     dzo, dai = size_in + size_out, size_in + 2 * size_out
     ws[dzo:dzo + size_out] = dz
-    cpu_layers._pool_backward(layi, r, ws, dzo, dai, n, IS, 0)
+    cpu_pool._pool_backward(layi, r, ws, dzo, dai, n, IS, 0)
     DA = nb_cuda.to_device(np.zeros(size_in, dtype=dt))
     CL.pool_bwd[K.blocks(size_in), K.TPB](_st(), kind, nb_cuda.to_device(dz), 0, DA, 0, ISd, 0,
                                           *geo[:8], *geo[10:])
