@@ -168,15 +168,16 @@ def lesson_epoch(repeats: int) -> dict[str, float]:
 
 
 STARTUP = r"""
-import json, time
+import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
 from nnsim.engine import Conv2D, Dense, Flatten, MaxPool2D, Network, Trainer
 rng = np.random.default_rng(0)
-x = rng.random((64, 64)); y = np.arange(64) % 10
-net = Network(64, [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(),
-                   Dense(10, activation="softmax")], input_shape=(1, 8, 8))
-tr = Trainer(net, x, y, x, y, loss="sparse_categorical_crossentropy", batch_size=32)
+side, batch = (8, 32) if sys.argv[1] == "lesson" else (28, 64)   # 8x8 digits, or W4's size
+x = rng.random((128, side * side)); y = np.arange(128) % 10
+net = Network(side * side, [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(),
+                            Dense(10, activation="softmax")], input_shape=(1, side, side))
+tr = Trainer(net, x, y, x, y, loss="sparse_categorical_crossentropy", batch_size=batch)
 t1 = time.perf_counter()
 tr.step_batch()
 t2 = time.perf_counter()
@@ -186,12 +187,13 @@ print(json.dumps({"setup": t1 - t0, "first_batch": t2 - t1, "rest_of_epoch": t3 
 """
 
 
-def startup() -> dict[str, dict[str, float]]:
-    """A fresh process with an empty Numba cache (compiles train_batches_layered and
-    predict_layered), then twice with that cache (loads them)."""
+def startup(size: str) -> dict[str, dict[str, float]]:
+    """A fresh process with an empty Numba cache (compiles the layered kernels' variant for
+    `size`: "lesson", 8×8 images, one thread; "w4", 28×28, two threads), then twice with that
+    cache (loads them)."""
     with tempfile.TemporaryDirectory() as cache:
-        cold = run_child(STARTUP, cache)
-        warm = [run_child(STARTUP, cache) for _ in range(2)]
+        cold = run_child(STARTUP, cache, size)
+        warm = [run_child(STARTUP, cache, size) for _ in range(2)]
     return {"cold": cold, "cached": {k: statistics.median(w[k] for w in warm) for k in cold}}
 
 
@@ -261,12 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nlesson {lesson['file']}: {lesson['batches']} batches, epoch {lesson['total_ms']:.1f} ms "
           f"(training {lesson['train_ms']:.1f} + evaluation {lesson['eval_ms']:.1f})")
     if not args.no_startup:
-        start = startup()
-        out["startup"] = start
-        c, w = start["cold"], start["cached"]
-        print(f"\nlayered kernels, fresh process: cold (empty cache) first batch {c['first_batch']:.1f} s "
-              f"+ first evaluation {c['rest_of_epoch']:.1f} s; cached {w['first_batch']:.2f} s "
-              f"+ {w['rest_of_epoch']:.2f} s (setup {w['setup']:.2f} s)")
+        out["startup"] = {}
+        for size, what in (("lesson", "8×8 lesson CNN (variant cnn)"), ("w4", "28×28 CNN (variant cnn_threads)")):
+            start = out["startup"][size] = startup(size)
+            c, w = start["cold"], start["cached"]
+            print(f"\n{what}, fresh process: cold (empty cache) first batch {c['first_batch']:.1f} s "
+                  f"+ first evaluation {c['rest_of_epoch']:.1f} s; cached {w['first_batch']:.2f} s "
+                  f"+ {w['rest_of_epoch']:.2f} s (setup {w['setup']:.2f} s)")
     print(f"host: {host_speed()}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, default=float), encoding="utf-8")

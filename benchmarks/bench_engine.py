@@ -406,13 +406,13 @@ print(json.dumps({"import_torch": t1 - t0, "first_batch": t2 - t1}))
 """
 
 
-def run_child(code: str, cache_dir: str | None) -> dict[str, float]:
+def run_child(code: str, cache_dir: str | None, *args: str) -> dict[str, float]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
                          cwd=tempfile.gettempdir())
     wall = time.perf_counter() - t0
     if res.returncode != 0:

@@ -54,7 +54,7 @@ _start_threads()
 JIT_RED = dict(JIT, fastmath={"contract", "reassoc"})
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def geometry(layi, r):
     """(C, H, W, F, KH, KW, H_OUT, W_OUT, O, block) of wide conv row r; block = O + H·W is a
     padded dL/dz block's length."""
@@ -245,14 +245,14 @@ def dx_sample(layi, r, P, WS, dai, s, XS, go):
 PARALLEL_MACS = 1 << 20
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def half(n, t):
     """Samples [s0, s1) of half t of a mini-batch of n (the split never depends on threads)."""
     h = (n + 1) // 2
     return (0, h) if t == 0 else (h, n)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t):
     _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
     s0, s1 = half(n, t)
@@ -266,19 +266,25 @@ def _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo):
         _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
+def forward_rows_serial(layi, r, P, WS, ai, zo, n, XS, xo):
+    """z of wide conv row r for n samples, both halves of the mini-batch on this thread (each
+    its own accumulator in the scratch at XS[xo:])."""
+    for t in range(2):
+        _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t)
+
+
+@njit(inline="always", **JIT)
 def forward_rows(layi, r, P, WS, ai, zo, n, XS, xo):
-    """z of wide conv row r for n samples: each half of the mini-batch on its own thread
-    (Numba's threads; each its own accumulator in the scratch at XS[xo:]), or both on this
-    one for a small row."""
+    """`forward_rows_serial`, with each half on its own thread (Numba's) when the row has
+    PARALLEL_MACS multiply-adds or more."""
     if n * layi[r, FAN_IN] * layi[r, UNITS] < PARALLEL_MACS:
-        for t in range(2):
-            _forward_half(layi, r, P, WS, ai, zo, n, XS, xo, t)
-        return
-    _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo)
+        forward_rows_serial(layi, r, P, WS, ai, zo, n, XS, xo)
+    else:
+        _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t):
     _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
     w0 = layi[r, WOFF]
@@ -302,15 +308,11 @@ def _backward_parallel(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
         _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t)
 
 
-@njit(**JIT)
-def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
-    """dL/dW into G (zeroed here), Σ dL/dz per filter into db (2 × F, float64: one row per
-    half) and, unless dai < 0, dL/dx into WS[dai:], for wide conv row r. Each half of the
-    mini-batch on its own thread (both on this one for a small row); the second half's dL/dW
-    is summed in its own partial and added last, so the sums do not depend on the threads."""
+@njit(inline="always", **JIT)
+def _zero_sums(layi, r, G, XS, xo, db):
+    """Zero dL/dW in G, the second half's partial and db; returns the partial's offset."""
     _, _, W, F, _, _, Ho, _, _, blk = geometry(layi, r)
-    K = layi[r, FAN_IN]
-    w0 = layi[r, WOFF]
+    K, w0 = layi[r, FAN_IN], layi[r, WOFF]
     po = xo + 2 * (Ho * W + F * blk)
     for q in range(F * K):
         G[w0 + q] = 0.0
@@ -318,10 +320,36 @@ def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
     for f in range(F):
         db[0, f] = 0.0
         db[1, f] = 0.0
-    if n * K * layi[r, UNITS] < PARALLEL_MACS:
-        for t in range(2):
-            _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t)
-    else:
-        _backward_parallel(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
-    for q in range(F * K):
+    return po
+
+
+@njit(inline="always", **JIT)
+def _add_partial(layi, r, G, XS, po):
+    """The second half's dL/dW, added to the first's last (a fixed order)."""
+    w0 = layi[r, WOFF]
+    for q in range(layi[r, C_OUT] * layi[r, FAN_IN]):
         G[w0 + q] += XS[po + q]
+
+
+@njit(inline="always", **JIT)
+def backward_rows_serial(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
+    """dL/dW into G (zeroed here), Σ dL/dz per filter into db (2 × F, float64: one row per
+    half) and, unless dai < 0, dL/dx into WS[dai:], for wide conv row r; both halves of the
+    mini-batch on this thread, the second half's dL/dW summed in its own partial and added
+    last (as `backward_rows` does on two threads: the same sums)."""
+    po = _zero_sums(layi, r, G, XS, xo, db)
+    for t in range(2):
+        _backward_half(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db, t)
+    _add_partial(layi, r, G, XS, po)
+
+
+@njit(inline="always", **JIT)
+def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
+    """`backward_rows_serial` with each half on its own thread for a row of PARALLEL_MACS
+    multiply-adds or more."""
+    if n * layi[r, FAN_IN] * layi[r, UNITS] < PARALLEL_MACS:
+        backward_rows_serial(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
+        return
+    po = _zero_sums(layi, r, G, XS, xo, db)
+    _backward_parallel(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
+    _add_partial(layi, r, G, XS, po)

@@ -31,9 +31,13 @@ All kernels: cache=True, nogil=True, error_model="numpy".
 from __future__ import annotations
 
 import math
+import types
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
+from numba.core.registry import CPUDispatcher
 
 from .catalogue import (
     ACT,
@@ -60,6 +64,7 @@ from .catalogue import (
     ERR_GRAD,
     ERR_LOSS,
     FAN_IN,
+    FLATTEN,
     H_IN,
     H_OUT,
     HASB,
@@ -84,9 +89,10 @@ from .catalogue import (
     WOFF,
 )
 from .cpu import JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq, optimizer_update
-from .cpu_conv import backward_rows, forward_rows
-from .cpu_pool import pool_halves
+from .cpu_conv import PARALLEL_MACS, backward_rows, backward_rows_serial, forward_rows, forward_rows_serial
+from .cpu_pool import POOL_PARALLEL, pool_halves, pool_halves_serial
 from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
+from .layout import wide
 
 
 # -- im2col and its adjoint -------------------------------------------------------------------
@@ -100,16 +106,10 @@ def _valid_span(k, s, p, n_in, n_out):
     return j0, max(j0, j1)
 
 
-@njit(**JIT)
-def _wide(layi, r):
-    """Stride 1 and no padding (not even "same"'s odd row or column at the bottom or right):
-    the columns are "wide" (`layout.conv_columns`)."""
-    return (layi[r, SH] == 1 and layi[r, SW] == 1 and layi[r, PH] == 0 and layi[r, PW] == 0
-            and layi[r, H_OUT] == layi[r, H_IN] - layi[r, KH] + 1
-            and layi[r, W_OUT] == layi[r, W_IN] - layi[r, KW] + 1)
+_wide = njit(inline="always", **JIT)(wide)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _row_w(layi, r):
     """Columns per output row in colsT and T: W_IN when wide (the last KW − 1 are dropped),
     else W_OUT."""
@@ -331,7 +331,7 @@ def _conv_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, to, do, reg_code,
     return ss
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _direct_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, reg_code, reg):
     """`_conv_backward` of a wide row (`cpu_conv.backward_rows`; scratch at XS[xo:])."""
     F, K = layi[r, C_OUT], layi[r, FAN_IN]
@@ -348,6 +348,13 @@ def _direct_backward(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, reg_code, reg):
 
 
 # -- forward over every row ---------------------------------------------------------------------
+# The row kinds the kernels below hold code for: conv and pool rows (HAS_CNN), recurrent rows
+# (HAS_RNN). Here both True (the general kernels, which nothing calls); `variant` compiles
+# copies of them with the kinds a network lacks set to False, and Numba drops a branch on a
+# False global before it compiles anything in it.
+HAS_CNN = HAS_RNN = True
+
+
 @njit(**JIT)
 def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, IS):
     """Forward pass of n rows already in WS's block 0 (A region at 0, Z region at zoff);
@@ -369,13 +376,13 @@ def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, 
                     q = zo + i * dout
                     for j in range(dout):
                         WS[q + j] += P[b0 + j]
-        elif kind == SIMPLE_RNN or kind == LSTM:
+        elif HAS_RNN and (kind == SIMPLE_RNN or kind == LSTM):
             row_forward(layi, layf, r, P, WS, ai, zo, n, XS, soffs[r, 0])
-        elif kind == CONV2D:
+        elif HAS_CNN and kind == CONV2D:
             _conv_forward(layi, r, P, WS, ai, zo, n, XS, soffs[r, 0], to)
-        elif kind == MAXPOOL2D or kind == AVGPOOL2D:
+        elif HAS_CNN and (kind == MAXPOOL2D or kind == AVGPOOL2D):
             pool_halves(layi, r, WS, ai, zo, n, IS, soffs[r, 1], True)
-        else:  # FLATTEN: the block already is the flat image
+        elif kind == FLATTEN:  # the block already is the flat image
             for q in range(n * units):
                 WS[zo + q] = WS[ai + q]
         _act_fwd(layi[r, ACT], layf[r, ALPHA], WS, zo, WS, ao, n, units)
@@ -390,8 +397,8 @@ def _forward_rows(layi, layf, P, WS, offs, zoff, n, training, U, p0, XS, soffs, 
 
 
 @njit(**JIT)
-def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
-                          out_gn, XS, soffs, IS):
+def _train_batches(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss, out_gn,
+                   XS, soffs, IS):
     """`cpu.train_batches` for any kind of row: gather, forward, loss, backward, a finiteness
     check and (if cfg[APPLY]) the optimizer update, for cfg[COUNT] mini-batches. XS (float),
     IS (int64) and soffs come from `layout.scratch_offsets(layi, cfg[BMAX])`. Returns the number
@@ -458,18 +465,18 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
                     ss += _sumsq(G, b0, dout)
                 if r > 1:
                     _mm_nt(WS, dzo, P, w0, WS, dai, rows, dout, din)
-            elif kind == SIMPLE_RNN or kind == LSTM:
+            elif HAS_RNN and (kind == SIMPLE_RNN or kind == LSTM):
                 nw, nb = row_backward(layi, layf, r, P, G, WS, dzo, dai, n, XS, soffs[r, 0])
                 w0 = layi[r, WOFF]
                 _penalize(P, G, w0, nw, reg_code, reg)
                 ss = _sumsq(G, w0, nw) + _sumsq(G, layi[r, BOFF], nb)
-            elif kind == CONV2D:
+            elif HAS_CNN and kind == CONV2D:
                 ss = _conv_backward(layi, r, P, G, WS, offs[r - 1], dzo, dai, n, XS, soffs[r, 0],
                                     to, do, reg_code, reg)
-            elif kind == MAXPOOL2D or kind == AVGPOOL2D:
+            elif HAS_CNN and (kind == MAXPOOL2D or kind == AVGPOOL2D):
                 if r > 1:
                     pool_halves(layi, r, WS, dzo, dai, n, IS, soffs[r, 1], False)
-            elif r > 1:  # FLATTEN
+            elif kind == FLATTEN and r > 1:
                 for q in range(n * layi[r, UNITS]):
                     WS[dai + q] = WS[dzo + q]
             out_gn[k, r - 1] = math.sqrt(ss)
@@ -493,7 +500,7 @@ def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, 
 
 
 @njit(**JIT)
-def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS):
+def _predict(X, P, layi, layf, offs, bmax, out, XS, soffs, IS):
     """Eval-mode forward (no dropout) of all rows of X into out, bmax rows at a time (`offs`,
     scratch: `layout.region_offsets` and `layout.scratch_offsets` for bmax)."""
     L = layi.shape[0] - 1
@@ -513,3 +520,94 @@ def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS):
         for i in range(n):
             for j in range(kout):
                 out[p0 + i, j] = WS[oL + i * kout + j]
+
+
+# -- one set of kernels per mix of row kinds ------------------------------------------------------
+@dataclass(frozen=True)
+class Kernels:
+    """The training and prediction kernels compiled for one mix of row kinds."""
+
+    tag: str
+    train: CPUDispatcher
+    predict: CPUDispatcher
+
+
+def _copy(fn: CPUDispatcher, tag: str, glob: dict, **opts: str) -> CPUDispatcher:
+    """Kernel `fn` compiled with the module globals `glob`, as a function of its own name
+    (`fn`'s name and `tag`), so Numba caches it in its own file beside the other copies."""
+    py = fn.py_func
+    name = f"{py.__name__}_{tag}"
+    code = py.__code__.replace(co_name=name, co_qualname=name)
+    copy = types.FunctionType(code, glob, name, py.__defaults__, py.__closure__)
+    copy.__qualname__, copy.__module__, copy.__doc__ = name, py.__module__, py.__doc__
+    return njit(**opts, **JIT)(copy)
+
+
+@lru_cache(maxsize=None)
+def variant(cnn: bool, rnn: bool, threads: bool) -> Kernels:
+    """The kernels for networks with conv or pool rows (`cnn`), recurrent rows (`rnn`), both
+    or neither (dense and flatten rows only, e.g. trained with clipping); with `threads`, the
+    large conv and pool rows run their two halves on two threads, else never (no parallel
+    code is compiled). Each variant compiles on first use and Numba caches it on disk under
+    its own name: a lesson's CNN compiles no recurrent or two-thread code (about 35 s on a
+    2-core machine instead of 80 s for all of it; docs/benchmarks.md), a recurrent network no
+    conv or pool code."""
+    tag = "_".join(k for k, on in (("cnn", cnn), ("rnn", rnn), ("threads", threads)) if on) or "plain"
+    glob = dict(globals(), HAS_CNN=cnn, HAS_RNN=rnn)
+    if not threads:
+        glob.update(forward_rows=forward_rows_serial, backward_rows=backward_rows_serial,
+                    pool_halves=pool_halves_serial)
+    # the functions that reach a kind's code or the threads, each in this variant's copy
+    glob["_direct_backward"] = _copy(_direct_backward, tag, glob, inline="always")
+    glob["_conv_forward"] = _copy(_conv_forward, tag, glob)
+    glob["_conv_backward"] = _copy(_conv_backward, tag, glob)
+    # inlined: one optimisation of the forward code less (~6 s of LLVM), and no slower
+    glob["_forward_rows"] = _copy(_forward_rows, tag, glob, inline="always")
+    made = Kernels(tag, _copy(_train_batches, tag, glob), _copy(_predict, tag, glob))
+    _made.append(made)
+    return made
+
+
+_made: list[Kernels] = []
+
+
+def compiled_variants() -> list[Kernels]:
+    """The variants made so far in this process."""
+    return [k for k in _made if k is not None]
+
+
+def threads_pay(layi: np.ndarray, n: int) -> bool:
+    """Whether a mini-batch of n has a row large enough for the two-thread kernels: a direct
+    conv row of PARALLEL_MACS multiply-adds or more, a pool row of POOL_PARALLEL inputs."""
+    for r in range(1, layi.shape[0]):
+        kind = layi[r, KIND]
+        if kind == CONV2D and wide(layi, r) and n * layi[r, FAN_IN] * layi[r, UNITS] >= PARALLEL_MACS:
+            return True
+        if kind in (MAXPOOL2D, AVGPOOL2D) and n * layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN] >= POOL_PARALLEL:
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
+def _kernels_for(table: bytes, rows: int, n: int) -> Kernels:
+    layi = np.frombuffer(table, dtype=np.int64).reshape(rows, -1)
+    kinds = set(layi[1:, KIND].tolist())
+    return variant(bool(kinds & {CONV2D, MAXPOOL2D, AVGPOOL2D}), bool(kinds & {SIMPLE_RNN, LSTM}),
+                   threads_pay(layi, n))
+
+
+def kernels_for(layi: np.ndarray, n: int) -> Kernels:
+    """The variant for the layer table `layi` and mini-batches of up to n rows."""
+    return _kernels_for(layi.tobytes(), layi.shape[0], int(n))
+
+
+def train_batches_layered(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf, offs, U, WS, out_loss,
+                          out_gn, XS, soffs, IS) -> int:
+    """`_train_batches` in the variant for the network and its batch size (same contract)."""
+    return kernels_for(layi, cfg[CFG_BMAX]).train(X, Y, order, P, G, S1, S2, hp, cfg, layi, layf,
+                                                  offs, U, WS, out_loss, out_gn, XS, soffs, IS)
+
+
+def predict_layered(X, P, layi, layf, offs, bmax, out, XS, soffs, IS) -> None:
+    """`_predict` in the variant for the network and bmax (same contract)."""
+    kernels_for(layi, bmax).predict(X, P, layi, layf, offs, bmax, out, XS, soffs, IS)

@@ -107,7 +107,7 @@ def _pool_backward(layi, r, WS, dzo, dai, n, IS, io):
                 t += 1
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _pool_half(layi, r, WS, src, dst, n, IS, io, forward, t):
     isz, osz = layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN], layi[r, UNITS]
     s0, s1 = half(n, t)
@@ -125,13 +125,20 @@ def _pool_parallel(layi, r, WS, src, dst, n, IS, io, forward):
         _pool_half(layi, r, WS, src, dst, n, IS, io, forward, t)
 
 
-@njit(**JIT)
-def pool_halves(layi, r, WS, src, dst, n, IS, io, forward):
+@njit(inline="always", **JIT)
+def pool_halves_serial(layi, r, WS, src, dst, n, IS, io, forward):
     """`_pool_forward` (forward) or `_pool_backward` of each half of the mini-batch (the halves
-    of `cpu_conv.forward_rows`), on its own thread when the row has POOL_PARALLEL inputs or
-    more per mini-batch; the winners' indices count from the start of their half's input."""
+    of `cpu_conv.forward_rows`) on this thread; the winners' indices count from the start of
+    their half's input."""
+    for t in range(2):
+        _pool_half(layi, r, WS, src, dst, n, IS, io, forward, t)
+
+
+@njit(inline="always", **JIT)
+def pool_halves(layi, r, WS, src, dst, n, IS, io, forward):
+    """`pool_halves_serial` with each half on its own thread when the row has POOL_PARALLEL
+    inputs or more per mini-batch."""
     if n * layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN] < POOL_PARALLEL:
-        for t in range(2):
-            _pool_half(layi, r, WS, src, dst, n, IS, io, forward, t)
-        return
-    _pool_parallel(layi, r, WS, src, dst, n, IS, io, forward)
+        pool_halves_serial(layi, r, WS, src, dst, n, IS, io, forward)
+    else:
+        _pool_parallel(layi, r, WS, src, dst, n, IS, io, forward)

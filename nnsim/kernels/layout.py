@@ -92,16 +92,21 @@ def scratch_offsets(layi: np.ndarray, bmax: int) -> tuple[np.ndarray, int, int]:
     return soffs, fsize + tmax + dmax, isize
 
 
-def conv_columns(layi: np.ndarray, r: int) -> int:
-    """Columns per sample of conv row r's im2col matrix. With stride 1 and no padding at all
-    ("valid") they are "wide", H_OUT·W_IN: the window row of each output row is one run of the
-    input row (one copy per kernel entry and sample), and the last KW − 1 columns of every
-    output row are computed and dropped. Otherwise H_OUT·W_OUT. (`cpu_layers._wide` is the
-    same test.)"""
-    wide = (layi[r, SH] == 1 and layi[r, SW] == 1 and layi[r, PH] == 0 and layi[r, PW] == 0
+def wide(layi: np.ndarray, r: int) -> bool:
+    """Conv row r has stride 1 and no padding at all ("valid", not even "same"'s odd row or
+    column at the bottom or right): its im2col columns are "wide" (`conv_columns`) and the CPU
+    runs it with the direct kernels (`cpu_conv`)."""
+    return (layi[r, SH] == 1 and layi[r, SW] == 1 and layi[r, PH] == 0 and layi[r, PW] == 0
             and layi[r, H_OUT] == layi[r, H_IN] - layi[r, KH] + 1
             and layi[r, W_OUT] == layi[r, W_IN] - layi[r, KW] + 1)
-    return int(layi[r, H_OUT] * (layi[r, W_IN] if wide else layi[r, W_OUT]))
+
+
+def conv_columns(layi: np.ndarray, r: int) -> int:
+    """Columns per sample of conv row r's im2col matrix. When `wide` they are H_OUT·W_IN: the
+    window row of each output row is one run of the input row (one copy per kernel entry and
+    sample), and the last KW − 1 columns of every output row are computed and dropped.
+    Otherwise H_OUT·W_OUT."""
+    return int(layi[r, H_OUT] * (layi[r, W_IN] if wide(layi, r) else layi[r, W_OUT]))
 
 
 def direct_scratch(layi: np.ndarray, r: int, threads: int = 2) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from nnsim.scenarios import Scenario, save_scenario
 from .pacing import CHUNK_SECONDS, RateMeter
 from .session import Session, slug
 from .timeline import Snapshot, Timeline
-from .warmup import Warmup
+from .warmup import Warmup, layered_tags
 
 #: Training speeds for `+`/`-`, in mini-batches per second; None means as fast as possible.
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, None)
@@ -116,14 +116,22 @@ class Lab:
 
     @property
     def kernels_key(self) -> str:
-        """The warm-up this lesson waits for: its dtype, plus " conv" for the layered kernels
-        of a network with conv or pool layers."""
-        return self.dtype + (" conv" if self.session.trainer.net.layered else "")
+        """The warm-up this lesson waits for: its dtype, plus for a network that is not all
+        dense the variants of the layered kernels it runs (e.g. "float32 cnn")."""
+        t = self.session.trainer
+        if not t.net.layered:
+            return self.dtype
+        return self.dtype + " " + "+".join(layered_tags(t.net, t.batch_size))
 
     def kernels_ready(self) -> bool:
         """True once the kernels this lesson needs are compiled or loaded (training calls made
-        before then would compile them in the calling thread)."""
-        return self.kernels is None or self.kernels.ready(self.kernels_key)
+        before then would compile them in the calling thread). An edit that changes the
+        network's kernel variant starts that variant's warm-up here."""
+        if self.kernels is None:
+            return True
+        key = self.kernels_key
+        self.kernels.start(key)
+        return self.kernels.ready(key)
 
     def kernels_status(self) -> str:
         """What is being prepared, for the status bar ('' once ready)."""

@@ -17,9 +17,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nnsim.engine import Network
 
 
 @dataclass(frozen=True)
@@ -83,31 +86,60 @@ def _pieces(dtype: np.dtype) -> list[tuple[str, Callable[[], None]]]:
     ]
 
 
-def _conv_pieces(dtype: np.dtype) -> list[tuple[str, Callable[[], None]]]:
-    """The layered kernels with the argument types a conv lesson's trainer uses."""
-    from nnsim.engine import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, Network, Trainer
+def _layered_net(dtype: np.dtype, tag: str) -> tuple[Network, np.ndarray, int]:
+    """A small network (and inputs, batch size) whose layered kernels are variant `tag`."""
+    from nnsim.engine import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, Network
+    from nnsim.engine.layers import LSTM
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(8, 16))
-    y = np.arange(8) % 2
-    net = Network(16, [Conv2D(2, 2, activation="relu"), MaxPool2D(1), AvgPool2D(1), Flatten(),
-                       Dense(2, activation="softmax")], dtype=str(dtype), input_shape=(1, 4, 4))
-    tr = Trainer(net, x, y, x, y, loss="sparse_categorical_crossentropy", batch_size=4)
-    return [("conv prediction", lambda: tr.predict(x[:3])),
-            ("conv training loop", lambda: tr.play(2)),
-            ("conv stepper", lambda: tr.step_batch(trace=True))]
+    if tag == "cnn_threads":   # rows large enough for the two-thread kernels (W4's first conv)
+        layers, shape, batch = [Conv2D(8, 3, activation="relu"), MaxPool2D(2), Flatten()], (1, 28, 28), 64
+    elif tag == "rnn":
+        layers, shape, batch = [LSTM(2)], (3, 2), 4
+    elif tag == "plain":
+        layers, shape, batch = [Flatten()], (1, 4, 4), 4
+    else:
+        layers, shape, batch = [Conv2D(2, 2, activation="relu"), MaxPool2D(1), AvgPool2D(1), Flatten()], (1, 4, 4), 4
+    size = int(np.prod(shape))
+    net = Network(size, [*layers, Dense(2, activation="softmax")], dtype=str(dtype), input_shape=shape)
+    return net, rng.normal(size=(batch, size)), batch
+
+
+def _layered_pieces(dtype: np.dtype, tag: str) -> list[tuple[str, Callable[[], None]]]:
+    """The layered kernels of variant `tag` (`cpu_layers.variant`) with the argument types a
+    lesson's trainer uses; none if no small network makes that variant."""
+    from nnsim.engine import Trainer
+    from nnsim.kernels.cpu_layers import kernels_for
+
+    net, x, batch = _layered_net(dtype, tag)
+    if kernels_for(net.layi, batch).tag != tag:
+        return []
+    y = np.arange(batch) % 2
+    tr = Trainer(net, x, y, x, y, loss="sparse_categorical_crossentropy", batch_size=batch)
+    what = {"cnn": "conv", "cnn_threads": "conv (two threads)", "rnn": "recurrent"}.get(tag, "layered")
+    return [(f"{what} prediction", lambda: tr.predict(x)),
+            (f"{what} training loop", lambda: tr.play(2)),
+            (f"{what} stepper", lambda: tr.step_batch(trace=True))]
+
+
+def layered_tags(net: Network, batch_size: int) -> list[str]:
+    """The layered kernel variants that training (mini-batches of batch_size) and prediction
+    of `net` use (one or two: prediction runs PREDICT_ROWS_LAYERED rows at a time)."""
+    from nnsim.engine.network import PREDICT_ROWS_LAYERED
+    from nnsim.kernels.cpu_layers import kernels_for
+
+    return sorted({kernels_for(net.layi, batch_size).tag, kernels_for(net.layi, PREDICT_ROWS_LAYERED).tag})
 
 
 def _cache_hits() -> int:
     from numba.core.registry import CPUDispatcher
 
     from nnsim.kernels import cpu, cpu_layers
-    total = 0
-    for module in (cpu, cpu_layers):
-        for value in vars(module).values():
-            if isinstance(value, CPUDispatcher):
-                total += sum(value.stats.cache_hits.values())
-    return total
+    found = [v for module in (cpu, cpu_layers) for v in vars(module).values()
+             if isinstance(v, CPUDispatcher)]
+    for k in cpu_layers.compiled_variants():
+        found += [k.train, k.predict]
+    return sum(sum(d.stats.cache_hits.values()) for d in found)
 
 
 class Warmup:
@@ -154,8 +186,11 @@ class Warmup:
         out: list[WarmStep] = []
         t0 = time.perf_counter()
         import nnsim.kernels.cpu  # noqa: F401  (imports numba: part of the first step's time)
-        base, _, conv = dtype.partition(" ")       # "float32" or "float32 conv"
-        pieces = _conv_pieces(np.dtype(base)) if conv else _pieces(np.dtype(base))
+        base, _, tags = dtype.partition(" ")       # "float32" or e.g. "float32 cnn"
+        if tags:
+            pieces = [p for tag in tags.split("+") for p in _layered_pieces(np.dtype(base), tag)]
+        else:
+            pieces = _pieces(np.dtype(base))
         for i, (label, call) in enumerate(pieces, 1):
             self.current = f"{i}/{len(pieces)}: {label}"
             hits = _cache_hits()
