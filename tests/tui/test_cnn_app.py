@@ -54,6 +54,21 @@ def test_feature_maps_and_the_conv_card_with_its_numbers(make_app, tools) -> Non
     tools.drive(make_app(EDGES), body)
 
 
+def test_every_feature_map_shows_beside_the_card_at_120x36(make_app, tools) -> None:
+    """Lesson 47 (6 maps of 8×8) with the neuron card below leaves the maps 16 rows: at two
+    cells per pixel one conv map fits ("0–0 of 6"), in half blocks all six do, and win."""
+    async def body(app, pilot):
+        ws = tools.workspace(app)
+        view = ws.query_one(FeatureMapView)
+        lines = _view_text(view)
+        assert view.size.height < 2 * 8 + 4 and "conv 6×8×8" in lines[0]
+        assert not any(" of 6" in line for line in lines)
+        # half-block tiles 8 cells wide and 4 rows high: the input and the six conv maps
+        assert sum(line.count("▀" * 8) for line in lines) == 4 * (1 + 6)
+
+    tools.drive(make_app(LESSONS / "47-pooling-max-and-average.toml"), body)
+
+
 def test_pool_card_names_the_winner_and_the_gradient(make_app, tools) -> None:
     async def body(app, pilot):
         ws = tools.workspace(app)

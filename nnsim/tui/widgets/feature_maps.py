@@ -216,12 +216,17 @@ class FeatureMapView(NetworkView):
 
     # -- layout --------------------------------------------------------------------------------------
     def _layout(self, W: int, H: int) -> list[_Col]:  # type: ignore[override]
+        """Pixels two cells wide (zoom 2) where they fit and hide no more channels than the
+        half-block pixels of zoom 1 (e.g. 6 maps of 8×8 in 16 rows: one at zoom 2, all six at
+        zoom 1); one zoom for every column, so equal maps look equal."""
         body = max(1, H - 2)            # header row, legend row
-        cols = self._columns_at(W, body, zoom=2)
-        if sum(c.w for c in cols) + GAP * (len(cols) - 1) > W or any(
-                c.image and c.tile_h > body for c in cols):
-            cols = self._columns_at(W, body, zoom=1)
-        return self._widen(cols, W)
+        small = self._widen(self._columns_at(W, body, zoom=1), W)
+        big = self._columns_at(W, body, zoom=2)
+        if sum(c.w for c in big) + GAP * (len(big) - 1) > W or any(
+                c.image and c.tile_h > body for c in big):
+            return small
+        big = self._widen(big, W)
+        return big if _hidden(big) <= _hidden(small) else small
 
     def _columns_at(self, W: int, body: int, zoom: int) -> list[_Col]:
         cols = [_Col(c - 1, kind, shape, zoom=zoom)
@@ -417,6 +422,11 @@ class FeatureMapView(NetworkView):
         hint = "  k filters" if any(k == "conv2d" for k in self._kinds) else ""
         _put(chars, styles, 0, y, f"▸ {where}{value}  ↑↓ PgUp PgDn Home End{hint}"[:len(chars[0])],
              self._fm_styles.get(DIM_RGB))
+
+
+def _hidden(cols: list[_Col]) -> int:
+    """Channels the image columns leave out."""
+    return sum(max(0, c.shape[0] - c.tiles_across * c.tiles_down) for c in cols if c.image)
 
 
 def _put(chars: list[list[str]], styles: list[list[Style | None]], x: int, y: int, text: str,
