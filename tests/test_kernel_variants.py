@@ -80,3 +80,24 @@ def test_warming_a_variant_compiles_or_loads_it() -> None:
     assert [s.label for s in steps] == ["recurrent prediction", "recurrent training loop",
                                         "recurrent stepper"]
     assert any(k.tag == "rnn" and k.train.signatures for k in cpu_layers.compiled_variants())
+
+
+def test_the_dense_warm_up_waits_while_a_lessons_layered_one_runs(monkeypatch) -> None:
+    """Numba compiles one function at a time: the app's dense warm-up (started at launch)
+    pauses between its pieces while an opened lesson's layered kernels compile."""
+    import threading
+
+    from nnsim.tui import warmup
+
+    release, order = threading.Event(), []
+    monkeypatch.setattr(warmup, "_layered_pieces",
+                        lambda dtype, tag: [("layered", lambda: (release.wait(10), order.append("layered")))])
+    monkeypatch.setattr(warmup, "_pieces", lambda dtype: [("a", lambda: order.append("a")),
+                                                          ("b", lambda: order.append("b"))])
+    w = warmup.Warmup()
+    w.start("float32 cnn")
+    w.start("float32")
+    assert not w.wait("float32", timeout=0.3)     # held back by the layered warm-up
+    release.set()
+    assert w.wait("float32", timeout=10) and w.wait("float32 cnn", timeout=10)
+    assert order == ["layered", "a", "b"]

@@ -153,6 +153,11 @@ class Warmup:
         self.current: str | None = None       # what is compiling now ("3/7: loss ...")
         self.error: str | None = None
         self.on_step: Callable[[WarmStep], None] | None = None   # called from the thread
+        # layered warm-ups under way: the plain ones pause between pieces until they are done
+        # (Numba compiles one function at a time, and the lesson open waits for its layered
+        # kernels, not for the dense ones the app starts at launch)
+        self._layered = 0
+        self._layered_done = threading.Condition()
 
     def start(self, dtype: str = "float32") -> None:
         """Begin preparing `dtype`'s kernels in a daemon thread (once)."""
@@ -160,6 +165,9 @@ class Warmup:
             if dtype in self._threads:
                 return
             self._done[dtype] = threading.Event()
+            if " " in dtype:
+                with self._layered_done:
+                    self._layered += 1
             t = threading.Thread(target=self._run, args=(dtype,), daemon=True,
                                  name=f"nnsim-warmup-{dtype}")
             self._threads[dtype] = t
@@ -192,6 +200,10 @@ class Warmup:
         else:
             pieces = _pieces(np.dtype(base))
         for i, (label, call) in enumerate(pieces, 1):
+            if not tags:
+                with self._layered_done:
+                    self._layered_done.wait_for(lambda: self._layered == 0)
+                t0 = time.perf_counter()
             self.current = f"{i}/{len(pieces)}: {label}"
             hits = _cache_hits()
             call()
@@ -206,9 +218,14 @@ class Warmup:
         return out
 
     def _run(self, dtype: str) -> None:
+        layered = " " in dtype     # counted in `start`, before its thread runs
         try:
             self.run_steps(dtype)
         except Exception as exc:  # noqa: BLE001 - shown by the app; kernels then compile on use
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
+            if layered:
+                with self._layered_done:
+                    self._layered -= 1
+                    self._layered_done.notify_all()
             self._done[dtype].set()
