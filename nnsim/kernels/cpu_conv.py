@@ -245,6 +245,15 @@ def dx_sample(layi, r, P, WS, dai, s, XS, go):
 PARALLEL_MACS = 1 << 20
 
 
+def threads_pay(layi, r, n):
+    """Whether wide conv row r with a mini-batch of n has PARALLEL_MACS multiply-adds or more
+    (plain Python for `cpu_layers.threads_pay`, compiled below for the kernels)."""
+    return n * layi[r, FAN_IN] * layi[r, UNITS] >= PARALLEL_MACS
+
+
+_threads_pay = njit(inline="always", **JIT)(threads_pay)
+
+
 @njit(inline="always", **JIT)
 def half(n, t):
     """Samples [s0, s1) of half t of a mini-batch of n (the split never depends on threads)."""
@@ -278,7 +287,7 @@ def forward_rows_serial(layi, r, P, WS, ai, zo, n, XS, xo):
 def forward_rows(layi, r, P, WS, ai, zo, n, XS, xo):
     """`forward_rows_serial`, with each half on its own thread (Numba's) when the row has
     PARALLEL_MACS multiply-adds or more."""
-    if n * layi[r, FAN_IN] * layi[r, UNITS] < PARALLEL_MACS:
+    if not _threads_pay(layi, r, n):
         forward_rows_serial(layi, r, P, WS, ai, zo, n, XS, xo)
     else:
         _forward_parallel(layi, r, P, WS, ai, zo, n, XS, xo)
@@ -347,7 +356,7 @@ def backward_rows_serial(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
 def backward_rows(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db):
     """`backward_rows_serial` with each half on its own thread for a row of PARALLEL_MACS
     multiply-adds or more."""
-    if n * layi[r, FAN_IN] * layi[r, UNITS] < PARALLEL_MACS:
+    if not _threads_pay(layi, r, n):
         backward_rows_serial(layi, r, P, G, WS, ai, dzo, dai, n, XS, xo, db)
         return
     po = _zero_sums(layi, r, G, XS, xo, db)

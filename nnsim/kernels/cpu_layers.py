@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit
 from numba.core.registry import CPUDispatcher
 
+from . import cpu_conv, cpu_pool
 from .catalogue import (
     ACT,
     ALPHA,
@@ -89,8 +90,8 @@ from .catalogue import (
     WOFF,
 )
 from .cpu import JIT, _act_bwd, _act_fwd, _loss_delta, _mm, _mm_nt, _mm_tn, _sumsq, optimizer_update
-from .cpu_conv import PARALLEL_MACS, backward_rows, backward_rows_serial, forward_rows, forward_rows_serial
-from .cpu_pool import POOL_PARALLEL, pool_halves, pool_halves_serial
+from .cpu_conv import backward_rows, backward_rows_serial, forward_rows, forward_rows_serial
+from .cpu_pool import pool_halves, pool_halves_serial
 from .cpu_rnn import clip_by_global_norm, row_backward, row_forward
 from .layout import wide
 
@@ -573,17 +574,17 @@ _made: list[Kernels] = []
 
 def compiled_variants() -> list[Kernels]:
     """The variants made so far in this process."""
-    return [k for k in _made if k is not None]
+    return list(_made)
 
 
 def threads_pay(layi: np.ndarray, n: int) -> bool:
-    """Whether a mini-batch of n has a row large enough for the two-thread kernels: a direct
-    conv row of PARALLEL_MACS multiply-adds or more, a pool row of POOL_PARALLEL inputs."""
+    """Whether a mini-batch of n has a row large enough for the two-thread kernels (the
+    kernels' own tests: `cpu_conv.threads_pay` for a direct conv row, `cpu_pool.threads_pay`)."""
     for r in range(1, layi.shape[0]):
         kind = layi[r, KIND]
-        if kind == CONV2D and wide(layi, r) and n * layi[r, FAN_IN] * layi[r, UNITS] >= PARALLEL_MACS:
+        if kind == CONV2D and wide(layi, r) and cpu_conv.threads_pay(layi, r, n):
             return True
-        if kind in (MAXPOOL2D, AVGPOOL2D) and n * layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN] >= POOL_PARALLEL:
+        if kind in (MAXPOOL2D, AVGPOOL2D) and cpu_pool.threads_pay(layi, r, n):
             return True
     return False
 

@@ -18,6 +18,15 @@ from .cpu_conv import half
 POOL_PARALLEL = 1 << 16   # a pool row's inputs per mini-batch from which its halves run on two threads
 
 
+def threads_pay(layi, r, n):
+    """Whether pool row r with a mini-batch of n has POOL_PARALLEL inputs or more (plain
+    Python for `cpu_layers.threads_pay`, compiled below for the kernels)."""
+    return n * layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN] >= POOL_PARALLEL
+
+
+_threads_pay = njit(inline="always", **JIT)(threads_pay)
+
+
 @njit(**JIT)
 def max2x2_row(WS, a0, W, sw, m, z0, IS, i0, q0):
     """One output row of a 2×2 max pool: WS[z0 + j] = the largest of the window whose top left
@@ -138,7 +147,7 @@ def pool_halves_serial(layi, r, WS, src, dst, n, IS, io, forward):
 def pool_halves(layi, r, WS, src, dst, n, IS, io, forward):
     """`pool_halves_serial` with each half on its own thread when the row has POOL_PARALLEL
     inputs or more per mini-batch."""
-    if n * layi[r, C_IN] * layi[r, H_IN] * layi[r, W_IN] < POOL_PARALLEL:
+    if not _threads_pay(layi, r, n):
         pool_halves_serial(layi, r, WS, src, dst, n, IS, io, forward)
     else:
         _pool_parallel(layi, r, WS, src, dst, n, IS, io, forward)
